@@ -1,0 +1,233 @@
+"""Reading articles from disk: the formats citeqa takes and the ways a file can be bad.
+
+Every file yields ``Article`` values or ``LoadFailure`` values, never an exception, so one bad
+file (or one bad JSON line) never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.metadata import detect_metadata
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+RECORD_FIELDS = ("id", "title", "source", "url", "published")
+MIN_HTML_WORDS = 4  # fewer words than this is a menu or a button label, not an article
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article's exact text and what is known about it.
+
+    ``text`` is kept exactly as read (for HTML: as extracted), because every chunk and citation
+    points into it by character offsets.
+    """
+
+    id: str
+    text: str
+    title: str
+    location: str
+    """Where it came from on disk: a path, or ``path#record-id`` for a JSON record."""
+    source: str = ""
+    url: str = ""
+    published: str = ""
+    """ISO-like date: ``2024``, ``2024-06`` or ``2024-06-05``; empty when unknown."""
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.text)
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    location: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+@dataclass
+class FileScan:
+    """What a walk over the given paths found."""
+
+    files: list[Path] = field(default_factory=list)
+    failures: list[LoadFailure] = field(default_factory=list)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def find_files(paths: Iterable[Path | str]) -> FileScan:
+    """Expand files and folders into the supported files under them, in a stable order."""
+    scan = FileScan()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not _hidden(p, path)
+            )
+            scan.files.extend(found)
+        elif path.is_file():
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                scan.files.append(path)
+            else:
+                scan.failures.append(
+                    LoadFailure(
+                        str(path),
+                        f"unsupported file type {path.suffix or '(none)'!r}; "
+                        f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
+                    )
+                )
+        else:
+            scan.failures.append(LoadFailure(str(path), "no such file or folder"))
+    return scan
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def estimate_articles(path: Path) -> int:
+    """How many articles a file probably holds, for the progress bar (JSON Lines: its lines)."""
+    if path.suffix.lower() != ".jsonl":
+        return 1
+    try:
+        with path.open("rb") as handle:
+            return max(1, sum(1 for line in handle if line.strip()))
+    except OSError:
+        return 1
+
+
+def location_of(path: Path) -> str:
+    return str(path.resolve())
+
+
+def load_file(path: Path, max_bytes: int) -> Iterator[Article | LoadFailure]:
+    """Read one file into articles; a problem comes back as a ``LoadFailure`` naming the file."""
+    where = location_of(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            yield LoadFailure(
+                where,
+                f"file is {size / 1_048_576:.1f} MB, over the {max_bytes / 1_048_576:g} MB limit; "
+                "split it or raise --max-file-mb / CITEQA_MAX_FILE_MB",
+            )
+            return
+        data = path.read_bytes()
+    except OSError as error:
+        yield LoadFailure(where, f"cannot read: {error.strerror or error}")
+        return
+    text_or_failure = _decode(data, where)
+    if isinstance(text_or_failure, LoadFailure):
+        yield text_or_failure
+        return
+    text = text_or_failure
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl"):
+        yield from _load_records(text, where, path.stem, lines=suffix == ".jsonl")
+    elif suffix in (".html", ".htm"):
+        yield _load_html(text, where, path.name)
+    else:
+        yield _plain_article(text, where, path.name)
+
+
+def _decode(data: bytes, where: str) -> str | LoadFailure:
+    if not data.strip():
+        return LoadFailure(where, "file is empty")
+    if b"\x00" in data[:8192]:
+        return LoadFailure(where, "looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return LoadFailure(
+            where,
+            f"not UTF-8 text (bad byte at offset {error.start}); convert it, e.g. with `iconv -f latin1 -t utf-8`",
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _plain_article(text: str, where: str, name: str) -> Article | LoadFailure:
+    if not text.strip():
+        return LoadFailure(where, "file holds only white space")
+    meta = detect_metadata(text)
+    return Article(
+        id=name,
+        text=text,
+        title=meta.title,
+        location=where,
+        source=meta.source,
+        published=meta.published,
+    )
+
+
+def _load_html(html: str, where: str, name: str) -> Article | LoadFailure:
+    import trafilatura  # imported here: it is slow to import and only HTML needs it
+
+    text = trafilatura.extract(html, include_comments=False, include_tables=True)
+    if not text or len(text.split()) < MIN_HTML_WORDS:
+        return LoadFailure(where, "HTML has no main text to index (only markup, scripts or navigation)")
+    page = trafilatura.extract_metadata(html)
+    meta = detect_metadata(text)
+    return Article(
+        id=name,
+        text=text,
+        title=(page.title if page and page.title else meta.title),
+        location=where,
+        source=(page.sitename if page and page.sitename else meta.source) or "",
+        url=(page.url if page and page.url else "") or "",
+        published=(page.date if page and page.date else meta.published) or "",
+    )
+
+
+def _load_records(text: str, where: str, stem: str, *, lines: bool) -> Iterator[Article | LoadFailure]:
+    if lines:
+        numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        records: list[tuple[str, object]] = []
+        for n, line in numbered:
+            try:
+                records.append((f"line {n}", json.loads(line)))
+            except json.JSONDecodeError as error:
+                yield LoadFailure(f"{where}:{n}", f"malformed JSON line ({error.msg}); fix or remove it")
+    else:
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as error:
+            yield LoadFailure(where, f"malformed JSON at line {error.lineno} ({error.msg})")
+            return
+        items = loaded if isinstance(loaded, list) else [loaded]
+        records = [(f"record {n}", item) for n, item in enumerate(items, 1)]
+    for label, record in records:
+        yield _record_article(record, where, f"{stem}:{label.split()[-1]}", label)
+
+
+def _record_article(record: object, where: str, fallback_id: str, label: str) -> Article | LoadFailure:
+    place = f"{where} ({label})"
+    if not isinstance(record, dict):
+        return LoadFailure(place, 'expected a JSON object with a "text" field')
+    body = record.get("text")
+    if not isinstance(body, str) or not body.strip():
+        return LoadFailure(place, 'record has no "text" (a non-empty string is required)')
+    fields = {key: record.get(key) for key in RECORD_FIELDS}
+    bad = [key for key, value in fields.items() if value is not None and not isinstance(value, str | int)]
+    if bad:
+        return LoadFailure(place, f"field(s) {', '.join(bad)} must be strings")
+    article_id = str(fields["id"]) if fields["id"] not in (None, "") else fallback_id
+    meta = detect_metadata(body)
+    return Article(
+        id=article_id,
+        text=body,
+        title=str(fields["title"] or meta.title),
+        location=f"{where}#{article_id}",
+        source=str(fields["source"] or meta.source),
+        url=str(fields["url"] or ""),
+        published=str(fields["published"] or meta.published),
+    )

@@ -1,0 +1,132 @@
+"""The lexical (BM25) index: derived from Chroma's stored chunks, rebuilt whenever it is stale.
+
+Chroma stays the one source of truth: this index is a cache in the data folder, stamped with the
+store's signature (the set of committed articles). A missing, corrupt or stale copy is rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from index.store import Store
+
+FORMAT_VERSION = 1
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    return [list(t) for t in tokens]
+
+
+@dataclass
+class LexicalIndex:
+    signature: str
+    chunk_ids: list[str]
+    meta: list[dict[str, Any]]
+    bm25: bm25s.BM25 | None
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for the query (zeros when no query word is in the corpus)."""
+        if self.bm25 is None or not self.chunk_ids:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        vocab = self.bm25.vocab_dict
+        known = [token for token in tokenize([query])[0] if token in vocab]
+        if not known:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+
+def build(store: Store) -> LexicalIndex:
+    signature = store.signature()
+    ids: list[str] = []
+    texts: list[str] = []
+    meta: list[dict[str, Any]] = []
+    for chunk_id, text, chunk_meta in store.all_chunks():
+        ids.append(chunk_id)
+        texts.append(text)
+        meta.append(
+            {
+                key: chunk_meta.get(key)
+                for key in ("article_hash", "article_id", "source", "published_lo", "published_hi")
+            }
+        )
+    bm25 = None
+    if texts:
+        bm25 = bm25s.BM25()
+        bm25.index(tokenize(texts), show_progress=False)
+    return LexicalIndex(signature, ids, meta, bm25)
+
+
+class LexicalCache:
+    """Loads the saved index, rebuilding and saving it when the store has moved on."""
+
+    def __init__(self, store: Store, folder: Path) -> None:
+        self.store = store
+        self.folder = folder
+        self._index: LexicalIndex | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> LexicalIndex:
+        with self._lock:
+            signature = self.store.signature()
+            if self._index is not None and self._index.signature == signature:
+                return self._index
+            loaded = self._load()
+            if loaded is None or loaded.signature != signature:
+                loaded = build(self.store)
+                self._save(loaded)
+            self._index = loaded
+            return loaded
+
+    def refresh(self) -> LexicalIndex:
+        with self._lock:
+            self._index = build(self.store)
+            self._save(self._index)
+            return self._index
+
+    def _load(self) -> LexicalIndex | None:
+        header = self.folder / "header.json"
+        if not header.exists():
+            return None
+        try:
+            head = json.loads(header.read_text())
+            if head.get("format") != FORMAT_VERSION:
+                return None
+            bm25 = bm25s.BM25.load(str(self.folder / "bm25")) if head["chunk_ids"] else None
+            return LexicalIndex(head["signature"], head["chunk_ids"], head["meta"], bm25)
+        except (OSError, ValueError, KeyError):
+            return None  # a corrupt cache is simply rebuilt
+
+    def _save(self, index: LexicalIndex) -> None:
+        staging = self.folder.with_name(self.folder.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        if index.bm25 is not None:
+            index.bm25.save(str(staging / "bm25"))
+        head = {
+            "format": FORMAT_VERSION,
+            "signature": index.signature,
+            "chunk_ids": index.chunk_ids,
+            "meta": index.meta,
+        }
+        (staging / "header.json").write_text(json.dumps(head))
+        shutil.rmtree(self.folder, ignore_errors=True)
+        staging.rename(self.folder)
+
+
+def cache_folder(store: Store) -> Path:
+    settings = store.settings
+    where = (
+        "server-" + "".join(c if c.isalnum() else "_" for c in settings.chroma_url) if settings.chroma_url else "local"
+    )
+    return Path(settings.home) / "bm25" / where / settings.collection

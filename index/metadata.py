@@ -1,0 +1,118 @@
+"""Title, publisher and date of a plain-text news article, read off its own text.
+
+News copy carries these in conventional places: a headline line, a dateline such as
+"(Bloomberg) --" or "WASHINGTON (Reuters) -", and a copyright line such as "©2024 Bloomberg L.P.".
+Only the head and tail of the text are searched for dates, so a date mentioned in the body
+("in June 2019") is not mistaken for the publication date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.sentences import split_sentences
+
+MAX_HEADLINE_CHARS = 160
+EDGE_CHARS = 400
+
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Z .,'-]{1,40}\s)?\((?P<source>[A-Z][\w&.' ]{1,40})\)\s*(?:--|—|–|-)\s*",
+    re.MULTILINE,
+)
+_COPYRIGHT = re.compile(
+    r"(?:©|\(c\)|copyright)\s*(?P<year>(?:19|20)\d\d)?\s*(?P<owner>[A-Z][\w&.,' -]*?)"
+    r"(?:,?\s+(?:L\.P\.|LLC|Inc\.?|Ltd\.?|Limited|Corp\.?|plc|GmbH|S\.A\.))?\s*\.?\s*(?:All rights reserved\.?)?$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")
+_LONG_DATE = re.compile(
+    r"\b(?P<month>" + "|".join(m.capitalize() for m in _MONTHS) + r")\.?\s+(?P<d>[0-3]?\d),\s+(?P<y>(?:19|20)\d\d)\b"
+)
+
+
+@dataclass(frozen=True)
+class DetectedMetadata:
+    title: str
+    source: str
+    published: str
+
+
+def detect_metadata(text: str) -> DetectedMetadata:
+    return DetectedMetadata(title=detect_title(text), source=detect_source(text), published=detect_date(text))
+
+
+def detect_title(text: str) -> str:
+    """The headline if the text opens with one, else its first sentence (without the dateline)."""
+    lines = text.strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    headline = first.lstrip("#").strip()
+    followed_by_break = len(lines) > 1 and not lines[1].strip()
+    if (
+        headline
+        and len(headline) <= MAX_HEADLINE_CHARS
+        and (first.startswith("#") or followed_by_break)
+        and not headline.endswith((".", "?", "!", ":"))
+    ) or first.startswith("#"):
+        return headline
+    body = _DATELINE.sub("", first, count=1)
+    sentences = split_sentences(body)
+    title = body[sentences[0][0] : sentences[0][1]] if sentences else body
+    return title.strip()
+
+
+def detect_source(text: str) -> str:
+    match = _DATELINE.search(text[:EDGE_CHARS])
+    if match:
+        return match.group("source").strip()
+    for match in _COPYRIGHT.finditer(text[-EDGE_CHARS:]):
+        owner = match.group("owner").strip(" .,")
+        if owner:
+            return owner
+    return ""
+
+
+def detect_date(text: str) -> str:
+    edges = text[:EDGE_CHARS] + "\n" + text[-EDGE_CHARS:]
+    iso = _ISO_DATE.search(edges)
+    if iso:
+        return iso.group(0)
+    long = _LONG_DATE.search(edges)
+    if long:
+        month = _MONTHS.index(long.group("month").lower()) + 1
+        return f"{long.group('y')}-{month:02d}-{int(long.group('d')):02d}"
+    for match in _COPYRIGHT.finditer(text[-EDGE_CHARS:]):
+        if match.group("year"):
+            return match.group("year")
+    return ""
+
+
+def date_bounds(published: str) -> tuple[int, int]:
+    """The first and last day a partial date can mean, as YYYYMMDD integers (0, 0 if unknown).
+
+    A year-only date spans the whole year, so a date filter can ask whether ranges overlap.
+    """
+    match = re.fullmatch(r"\s*((?:19|20)\d\d)(?:-(\d\d))?(?:-(\d\d))?.*", published or "")
+    if not match:
+        return (0, 0)
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    if day:
+        value = int(f"{year}{month}{day}")
+        return (value, value)
+    if month:
+        return (int(f"{year}{month}01"), int(f"{year}{month}31"))
+    return (int(f"{year}0101"), int(f"{year}1231"))

@@ -1,0 +1,272 @@
+"""Indexing runs: files -> articles -> chunks -> embeddings -> Chroma, incrementally.
+
+An article is identified by the hash of its text. A location (a file, or a record in a JSON
+file) points at one article; re-indexing compares hashes, so unchanged files cost a read and
+a hash, a changed file replaces its article, identical texts under two names are stored once,
+and ``prune`` drops locations that have vanished from disk.
+
+New articles are embedded in windows that span articles (so batches are full and sorted by
+length), then committed one article at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from tqdm import tqdm
+
+from index.articles import Article, LoadFailure, estimate_articles, find_files, load_file, location_of
+from index.chunking import Chunk, Chunker
+from index.embeddings import MiniLMEmbedder, shared_embedder
+from index.lexical import LexicalCache, cache_folder
+from index.settings import Settings
+from index.store import Store, StoredArticle
+
+WINDOW_CHUNKS = 256
+
+
+class Outcome(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    PRUNED = "pruned"
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What happened to one article (or one bad file or record)."""
+
+    location: str
+    outcome: Outcome
+    article_id: str = ""
+    title: str = ""
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass
+class IndexReport:
+    results: list[ItemResult] = field(default_factory=list)
+    repaired: int = 0
+    seconds: float = 0.0
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def new_chunks(self) -> int:
+        return sum(r.chunks for r in self.results if r.outcome in (Outcome.ADDED, Outcome.UPDATED))
+
+    @property
+    def failures(self) -> list[ItemResult]:
+        return [r for r in self.results if r.outcome is Outcome.FAILED]
+
+    @property
+    def changed(self) -> bool:
+        return any(r.outcome in (Outcome.ADDED, Outcome.UPDATED, Outcome.PRUNED) for r in self.results) or bool(
+            self.repaired
+        )
+
+    def summary(self) -> str:
+        return (
+            f"{self.count(Outcome.ADDED)} added, {self.count(Outcome.UPDATED)} updated, "
+            f"{self.count(Outcome.UNCHANGED)} unchanged, {self.count(Outcome.FAILED)} failed, "
+            f"{self.count(Outcome.PRUNED)} pruned; {self.new_chunks} new chunks in {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class _Pending:
+    article: Article
+    chunks: list[Chunk]
+    previous_hash: str | None
+    extra_locations: list[str] = field(default_factory=list)
+
+
+class Indexer:
+    """Holds the store, the model and the chunker across runs (the UI indexes uploads with one)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None, embedder: MiniLMEmbedder | None = None):
+        self.settings = settings
+        self.store = store or Store(settings)
+        self.embedder = embedder or shared_embedder()
+        self.chunker = Chunker(self.embedder.count_tokens)
+        self.lexical = LexicalCache(self.store, cache_folder(self.store))
+
+    def index_paths(
+        self,
+        paths: Iterable[Path | str],
+        *,
+        prune: bool = False,
+        progress: bool = False,
+        on_result: Callable[[ItemResult], None] | None = None,
+    ) -> IndexReport:
+        started = time.perf_counter()
+        report = IndexReport(repaired=self.store.repair())
+        paths = [Path(p) for p in paths]
+        scan = find_files(paths)
+
+        def record(result: ItemResult) -> None:
+            report.results.append(result)
+            if on_result:
+                on_result(result)
+
+        for failure in scan.failures:
+            record(ItemResult(failure.location, Outcome.FAILED, reason=failure.reason))
+        run = _Run(self, record)
+        total = sum(estimate_articles(p) for p in scan.files) if progress else None
+        with tqdm(total=total, unit="article", disable=not progress, dynamic_ncols=True, desc="Indexing") as bar:
+            run.on_item = lambda: (bar.update(1), bar.set_postfix_str(run.counts(report), refresh=False))
+            for path in scan.files:
+                run.add_file(path)
+            run.flush()
+        if prune:
+            run.prune([location_of(p) for p in paths])
+        if report.changed:
+            self.lexical.refresh()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def delete(self, article_ids: Iterable[str]) -> list[ItemResult]:
+        """Remove articles by public id (or content hash); unknown ids come back as failures."""
+        results = []
+        for article_id in article_ids:
+            stored = self.store.find_article(article_id)
+            if stored is None:
+                results.append(ItemResult(article_id, Outcome.FAILED, reason="no indexed article has this id"))
+                continue
+            self.store.delete_article(stored.hash)
+            results.append(ItemResult(article_id, Outcome.PRUNED, stored.id, stored.title))
+        if any(r.outcome is Outcome.PRUNED for r in results):
+            self.lexical.refresh()
+        return results
+
+
+class _Run:
+    """The state of one indexing run."""
+
+    def __init__(self, indexer: Indexer, record: Callable[[ItemResult], None]) -> None:
+        self.indexer = indexer
+        self.store = indexer.store
+        self.record = record
+        self.committed: dict[str, StoredArticle] = self.store.articles()
+        self.hash_of: dict[str, str] = {loc: h for h, stored in self.committed.items() for loc in stored.locations}
+        self.pending: dict[str, _Pending] = {}
+        self.pending_chunks = 0
+        self.seen: set[str] = set()
+        self.files_with_failures: set[str] = set()
+        self.on_item: Callable[[], object] = lambda: None
+
+    def counts(self, report: IndexReport) -> str:
+        return (
+            f"new={len(self.pending) + report.count(Outcome.ADDED) + report.count(Outcome.UPDATED)} "
+            f"unchanged={report.count(Outcome.UNCHANGED)} failed={report.count(Outcome.FAILED)}"
+        )
+
+    def add_file(self, path: Path) -> None:
+        for item in load_file(path, self.indexer.settings.max_file_bytes):
+            self.on_item()
+            if isinstance(item, LoadFailure):
+                self.files_with_failures.add(location_of(path))
+                self.record(ItemResult(item.location, Outcome.FAILED, reason=item.reason))
+            else:
+                self.add_article(item)
+
+    def add_article(self, article: Article) -> None:
+        location = article.location
+        self.seen.add(location)
+        new_hash = article.content_hash
+        previous = self.hash_of.get(location)
+        if new_hash in self.committed:
+            stored = self.committed[new_hash]
+            reason = ""
+            if location not in stored.locations:
+                if previous is None:
+                    reason = f"same text as {stored.id}, stored once"
+                stored.locations.append(location)
+                self.store.set_locations(new_hash, stored.locations)
+                self._detach(location, previous, keep=new_hash)
+                self.hash_of[location] = new_hash
+            outcome = Outcome.UNCHANGED if previous in (None, new_hash) else Outcome.UPDATED
+            self.record(ItemResult(location, outcome, stored.id, stored.title, reason=reason))
+            return
+        if new_hash in self.pending:
+            first = self.pending[new_hash]
+            first.extra_locations.append(location)
+            reason = f"same text as {first.article.id}, stored once"
+            self.record(ItemResult(location, Outcome.UNCHANGED, first.article.id, first.article.title, reason=reason))
+            return
+        chunks = self.indexer.chunker.split(article.text, new_hash)
+        self.pending[new_hash] = _Pending(article, chunks, previous)
+        self.pending_chunks += len(chunks)
+        if self.pending_chunks >= WINDOW_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        texts = [c.text for p in self.pending.values() for c in p.chunks]
+        vectors = self.indexer.embedder.embed(texts)
+        offset = 0
+        for article_hash, item in self.pending.items():
+            count = len(item.chunks)
+            locations = [item.article.location, *item.extra_locations]
+            self.store.add_article(item.article, item.chunks, vectors[offset : offset + count], locations)
+            offset += count
+            self.committed[article_hash] = StoredArticle(
+                article_hash,
+                item.article.id,
+                item.article.title,
+                item.article.source,
+                item.article.url,
+                item.article.published,
+                count,
+                locations,
+            )
+            for location in locations:
+                previous = self.hash_of.get(location)
+                self._detach(location, previous, keep=article_hash)
+                self.hash_of[location] = article_hash
+            outcome = Outcome.ADDED if item.previous_hash is None else Outcome.UPDATED
+            self.record(ItemResult(item.article.location, outcome, item.article.id, item.article.title, count))
+        self.pending.clear()
+        self.pending_chunks = 0
+
+    def _detach(self, location: str, previous: str | None, keep: str) -> None:
+        """A location now points elsewhere: drop it from its old article, and drop the article
+        once no location points at it."""
+        if previous is None or previous == keep or previous not in self.committed:
+            return
+        stored = self.committed[previous]
+        stored.locations = [loc for loc in stored.locations if loc != location]
+        if stored.locations:
+            self.store.set_locations(previous, stored.locations)
+        else:
+            self.store.delete_article(previous)
+            del self.committed[previous]
+
+    def prune(self, roots: list[str]) -> None:
+        """Drop locations under ``roots`` that this run did not see, unless their file failed to
+        load (a file that cannot be read now must not lose what was indexed from it before)."""
+        for location, article_hash in list(self.hash_of.items()):
+            if location in self.seen or not _under(location, roots):
+                continue
+            file_part = location.split("#", 1)[0]
+            if file_part in self.files_with_failures:
+                continue
+            stored = self.committed.get(article_hash)
+            if stored is None:
+                continue
+            self._detach(location, article_hash, keep="")
+            del self.hash_of[location]
+            self.record(ItemResult(location, Outcome.PRUNED, stored.id, stored.title))
+
+
+def _under(location: str, roots: list[str]) -> bool:
+    file_part = location.split("#", 1)[0]
+    return any(file_part == root or file_part.startswith(root.rstrip("/") + "/") for root in roots)

@@ -1,0 +1,114 @@
+"""The ``citeqa`` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from index.settings import Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data folder for the index [env CITEQA_HOME; default ./.citeqa].",
+)
+@click.option(
+    "--chroma-url", help="Use a Chroma server (http://host:port) instead of the data folder [env CITEQA_CHROMA_URL]."
+)
+@click.option("--collection", help="Name of the collection to use [env CITEQA_COLLECTION; default 'articles'].")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, chroma_url: str | None, collection: str | None) -> None:
+    """citeqa: answers about your news articles, every claim cited to its passage."""
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    overrides = {"home": home, "chroma_url": chroma_url, "collection": collection}
+    ctx.obj = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _indexer(settings: Settings):
+    from index.pipeline import Indexer
+    from index.store import StoreUnavailable
+
+    try:
+        return Indexer(settings)
+    except StoreUnavailable as error:
+        raise click.ClickException(str(error)) from error
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Also remove articles whose files under PATHS are gone.")
+@click.option("--max-file-mb", type=float, help="Skip files larger than this [env CITEQA_MAX_FILE_MB; default 20].")
+@click.option("--json", "as_json", is_flag=True, help="Print per-article results as JSON.")
+@click.pass_obj
+def index_command(
+    settings: Settings, paths: tuple[Path, ...], prune: bool, max_file_mb: float | None, as_json: bool
+) -> None:
+    """Index articles from files and folders (.txt .md .html .json .jsonl)."""
+    from index.pipeline import Outcome
+
+    if max_file_mb is not None:
+        settings = dataclasses.replace(settings, max_file_mb=max_file_mb)
+    report = _indexer(settings).index_paths(paths, prune=prune, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(r) for r in report.results], indent=2, default=str))
+    else:
+        if report.repaired:
+            click.echo(f"Repaired {report.repaired} article(s) left half-written by an interrupted run.", err=True)
+        for failure in report.failures:
+            click.echo(f"failed: {failure.location}: {failure.reason}", err=True)
+        for pruned in (r for r in report.results if r.outcome is Outcome.PRUNED):
+            click.echo(f"pruned: {pruned.article_id} ({pruned.location})", err=True)
+        click.echo(report.summary())
+    if report.failures:
+        sys.exit(1)
+
+
+@main.command("delete")
+@click.argument("article_ids", nargs=-1, required=True)
+@click.pass_obj
+def delete_command(settings: Settings, article_ids: tuple[str, ...]) -> None:
+    """Remove articles from the index by id (see `citeqa articles`)."""
+    from index.pipeline import Outcome
+
+    results = _indexer(settings).delete(article_ids)
+    for result in results:
+        if result.outcome is Outcome.FAILED:
+            click.echo(f"not found: {result.location}: {result.reason}", err=True)
+        else:
+            click.echo(f"deleted: {result.article_id}")
+    if any(r.outcome is Outcome.FAILED for r in results):
+        sys.exit(1)
+
+
+@main.command("articles")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def articles_command(settings: Settings, as_json: bool) -> None:
+    """List the indexed articles."""
+    store = _indexer(settings).store
+    articles = sorted(store.articles().values(), key=lambda a: a.id)
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(a) for a in articles], indent=2))
+        return
+    if not articles:
+        click.echo("The index is empty. Add articles with `citeqa index PATH...`.")
+        return
+    for article in articles:
+        meta = ", ".join(part for part in (article.source, article.published) if part)
+        click.echo(
+            f"{article.id}  [{article.chunk_count} chunks]  {article.title[:80]}" + (f"  ({meta})" if meta else "")
+        )
+    click.echo(f"{len(articles)} articles, {store.chunk_count()} chunks")
+
+
+if __name__ == "__main__":
+    main()
