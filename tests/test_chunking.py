@@ -1,0 +1,51 @@
+"""Chunks keep exact spans into their article and fit the embedding model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from index.chunking import Chunker
+from index.embeddings import MAX_TOKENS, shared_embedder
+from index.sentences import split_sentences
+from tests.conftest import SQUAD
+
+
+@pytest.fixture(scope="module")
+def chunker() -> Chunker:
+    return Chunker(shared_embedder().count_tokens)
+
+
+def test_every_chunk_is_an_exact_slice_of_the_seed(chunker: Chunker, seed_text: str) -> None:
+    chunks = chunker.split(seed_text, "h")
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert seed_text[chunk.start : chunk.end] == chunk.text
+    covered = "".join(seed_text[c.start : c.end] for c in chunks)
+    assert "Zhao Leji" in covered and "©2024 Bloomberg L.P." in covered
+
+
+def test_chunks_end_on_sentence_boundaries(chunker: Chunker, seed_text: str) -> None:
+    for chunk in chunker.split(seed_text, "h")[:-1]:
+        assert chunk.text.rstrip().endswith((".", "”", '"'))
+
+
+def test_no_chunk_exceeds_the_model_limit(chunker: Chunker) -> None:
+    embedder = shared_embedder()
+    long_text = " ".join(["Supercalifragilistic antidisestablishmentarianism pneumonoultramicroscopic."] * 300)
+    texts = [long_text, "x" * 5000]
+    if (SQUAD / "articles.jsonl").exists():
+        texts += [json.loads(line)["text"] for line in (SQUAD / "articles.jsonl").open()][:60]
+    for text in texts:
+        for chunk in chunker.split(text, "h"):
+            assert text[chunk.start : chunk.end] == chunk.text
+            assert embedder.count_tokens(chunk.text) <= MAX_TOKENS
+
+
+def test_sentence_spans_skip_abbreviations() -> None:
+    text = "Zhao Leji, China’s No. 3 official, met Mr. Kim. They talked."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Zhao Leji, China’s No. 3 official, met Mr. Kim.",
+        "They talked.",
+    ]

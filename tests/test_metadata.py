@@ -1,0 +1,45 @@
+"""Metadata read off a plain-text news article."""
+
+from __future__ import annotations
+
+from index.metadata import date_bounds, detect_metadata
+
+
+def test_seed_article_metadata(seed_text: str) -> None:
+    meta = detect_metadata(seed_text)
+    assert meta.title.startswith("China is sending its highest-level delegation to North Korea")
+    assert not meta.title.startswith("(Bloomberg)")
+    assert meta.source == "Bloomberg"
+    assert meta.published == "2024"
+
+
+def test_headline_line_is_the_title() -> None:
+    meta = detect_metadata("Markets rally on rate hopes\n\nStocks rose on Friday. Bonds fell.")
+    assert meta.title == "Markets rally on rate hopes"
+
+
+def test_dateline_with_a_city_names_the_publisher() -> None:
+    assert detect_metadata("PARIS (AFP) - The strike ended.").source == "AFP"
+
+
+def test_copyright_line_names_the_publisher_and_year() -> None:
+    meta = detect_metadata("The strike ended on Monday.\n\nCopyright 2021 Example News Inc. All rights reserved.")
+    assert meta.source == "Example News"
+    assert meta.published == "2021"
+
+
+def test_full_dates_near_the_top_win_over_a_year() -> None:
+    assert detect_metadata("March 3, 2023\n\nThe strike ended.\n\n©2024 Wire").published == "2023-03-03"
+    assert detect_metadata("Published 2022-11-05. The strike ended.").published == "2022-11-05"
+
+
+def test_dates_in_the_body_are_not_the_publication_date() -> None:
+    body = "Intro sentence. " + "Filler text here. " * 40 + "He went there in June 2019."
+    assert detect_metadata(body).published == ""
+
+
+def test_date_bounds_cover_partial_dates() -> None:
+    assert date_bounds("2024") == (20240101, 20241231)
+    assert date_bounds("2024-06") == (20240601, 20240631)
+    assert date_bounds("2024-06-05") == (20240605, 20240605)
+    assert date_bounds("") == (0, 0)
