@@ -113,6 +113,21 @@ def main() -> None:
     pipeline, raw, chroma = (results[k]["chunks"] / results[k]["seconds"] for k in ("pipeline", "raw", "chroma"))
     print(f"pipeline / raw model: {pipeline / raw:.0%} (target at least 90%)")
     print(f"pipeline / Chroma default embedding: {pipeline / chroma:.2f}x (target above 1x)")
+    print_token_distribution(articles)
+
+
+def print_token_distribution(articles: Path) -> None:
+    import numpy as np
+
+    from index.embeddings import MAX_TOKENS, shared_embedder
+
+    _, texts = chunk_texts(articles)
+    tokens = np.array([shared_embedder().count_tokens(t) for t in texts])
+    p50, p90, p99 = np.percentile(tokens, [50, 90, 99])
+    print(
+        f"chunk size in word pieces (with [CLS]/[SEP]): min {tokens.min()}, p50 {p50:.0f}, p90 {p90:.0f}, "
+        f"p99 {p99:.0f}, max {tokens.max()} (model limit {MAX_TOKENS}); over the limit: {(tokens > MAX_TOKENS).sum()}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ store's signature (the set of committed articles). A missing, corrupt or stale c
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,17 @@ class LexicalIndex:
     chunk_ids: list[str]
     meta: list[dict[str, Any]]
     bm25: bm25s.BM25 | None
+    _rows: dict[str, int] | None = None
+
+    @functools.cached_property
+    def articles(self) -> frozenset[str]:
+        """Hashes of the committed articles this index was built from."""
+        return frozenset(str(m.get("article_hash")) for m in self.meta)
+
+    def row_of(self, chunk_id: str) -> int | None:
+        if self._rows is None:
+            self._rows = {chunk_id: row for row, chunk_id in enumerate(self.chunk_ids)}
+        return self._rows.get(chunk_id)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (zeros when no query word is in the corpus)."""
@@ -70,14 +83,22 @@ def build(store: Store) -> LexicalIndex:
 class LexicalCache:
     """Loads the saved index, rebuilding and saving it when the store has moved on."""
 
-    def __init__(self, store: Store, folder: Path) -> None:
+    def __init__(self, store: Store, folder: Path, recheck_s: float = 2.0) -> None:
         self.store = store
         self.folder = folder
+        self.recheck_s = recheck_s
         self._index: LexicalIndex | None = None
+        self._checked_at = 0.0
         self._lock = threading.Lock()
 
     def get(self) -> LexicalIndex:
+        """The current index; whether the store moved on is checked at most every ``recheck_s``
+        seconds (another process may index meanwhile), keeping the check off the hot path."""
         with self._lock:
+            now = time.monotonic()
+            if self._index is not None and now - self._checked_at < self.recheck_s:
+                return self._index
+            self._checked_at = now
             signature = self.store.signature()
             if self._index is not None and self._index.signature == signature:
                 return self._index

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from index.sentences import split_sentences
 
@@ -110,7 +111,13 @@ def date_bounds(published: str) -> tuple[int, int]:
     if not match:
         return (0, 0)
     year, month, day = match.group(1), match.group(2), match.group(3)
+    if month and not 1 <= int(month) <= 12:
+        return (0, 0)
     if day:
+        try:
+            date(int(year), int(month), int(day))
+        except ValueError:
+            return (0, 0)
         value = int(f"{year}{month}{day}")
         return (value, value)
     if month:

@@ -139,7 +139,7 @@ class Store:
         """Changes whenever the set of committed articles changes; derived indexes compare it."""
         import hashlib
 
-        ids = sorted(self.articles())
+        ids = sorted(self._all_ids(self.manifest))
         return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:24]
 
     def all_chunks(self) -> Iterable[tuple[str, str, dict[str, Any]]]:
@@ -233,6 +233,15 @@ class Store:
                 self.delete_article(article_hash)
                 removed += 1
         return removed
+
+    @staticmethod
+    def _all_ids(collection: Any) -> list[str]:
+        ids: list[str] = []
+        while True:
+            got = collection.get(include=[], limit=PAGE, offset=len(ids))
+            if not got["ids"]:
+                return ids
+            ids.extend(got["ids"])
 
     @staticmethod
     def _pages(collection: Any, include: list[str]) -> Iterable[tuple[list[Any], ...]]:

@@ -110,5 +110,57 @@ def articles_command(settings: Settings, as_json: bool) -> None:
     click.echo(f"{len(articles)} articles, {store.chunk_count()} chunks")
 
 
+def _retriever(settings: Settings):
+    from index.store import StoreUnavailable
+    from qa.retriever import Retriever
+
+    try:
+        return Retriever(settings)
+    except StoreUnavailable as error:
+        raise click.ClickException(str(error)) from error
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("-k", "--top", "k", default=5, show_default=True, help="How many passages.")
+@click.option("--source", "sources", multiple=True, help="Only this publisher (repeatable).")
+@click.option("--article", "article_ids", multiple=True, help="Only this article id (repeatable).")
+@click.option("--since", "published_from", help="Published on or after (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", "published_to", help="Published on or before (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
+@click.pass_obj
+def search_command(
+    settings: Settings,
+    query: str,
+    k: int,
+    sources: tuple[str, ...],
+    article_ids: tuple[str, ...],
+    published_from: str | None,
+    published_to: str | None,
+    mode: str,
+    as_json: bool,
+) -> None:
+    """Find the passages that best match QUERY (no LLM involved)."""
+    from qa.passages import RetrievalError
+    from qa.retriever import Filters
+
+    filters = Filters(sources, article_ids, published_from, published_to)
+    try:
+        passages = _retriever(settings).search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
+    except RetrievalError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps([p.to_dict() for p in passages], indent=2, ensure_ascii=False))
+        return
+    if not passages:
+        click.echo("No passage matches (check the filters).")
+    for p in passages:
+        meta = ", ".join(part for part in (p.source, p.published) if part)
+        click.secho(f"[{p.rank}] {p.title}" + (f" ({meta})" if meta else ""), bold=True)
+        click.echo(f"    {p.article_id} chars {p.start}-{p.end}, score {p.fused_score:.3f}")
+        click.echo("    " + " ".join(p.text.split())[:400])
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,56 @@
+"""What retrieval returns: passages with exact spans into their articles, and typed errors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class RetrievalError(Exception):
+    """Base class of the errors the retriever raises on purpose."""
+
+
+class EmptyIndexError(RetrievalError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The index is empty: add articles first with `citeqa index PATH...` (for example `citeqa index seeds/`)."
+        )
+
+
+class EmptyQueryError(RetrievalError, ValueError):
+    def __init__(self) -> None:
+        super().__init__("The question is empty: type a question about the articles.")
+
+
+class BadFilterError(RetrievalError, ValueError):
+    """A filter value that cannot be used (for example a date that is not YYYY, YYYY-MM or YYYY-MM-DD)."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of one article that answers a query, with how it ranked.
+
+    ``text == article_text[start:end]``: a citation can highlight it exactly.
+    """
+
+    text: str
+    article_id: str
+    article_hash: str
+    title: str
+    source: str
+    published: str
+    url: str
+    start: int
+    end: int
+    rank: int
+    fused_score: float
+    dense_score: float | None = None
+    """Cosine similarity of the best chunk (None when the chunk was found by BM25 alone)."""
+    lexical_score: float | None = None
+    """BM25 score of the best chunk (None when it was found by the dense search alone)."""
+    chunk_ids: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["chunk_ids"] = list(self.chunk_ids)
+        return data
