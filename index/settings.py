@@ -51,7 +51,7 @@ class Settings:
     """Any OpenAI-compatible endpoint; unset means the embedded llama.cpp server."""
     openai_api_key: str | None = None
     model: str | None = None
-    llm_threads: int = 1
+    llm_threads: int = 2
     llm_timeout_s: float = 60.0
 
     @classmethod
@@ -66,7 +66,7 @@ class Settings:
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             model=env.get("CITEQA_MODEL") or None,
-            llm_threads=_env_int("CITEQA_LLM_THREADS", 1),
+            llm_threads=_env_int("CITEQA_LLM_THREADS", 2),
             llm_timeout_s=_env_float("CITEQA_LLM_TIMEOUT", 60.0),
         )
 

@@ -162,5 +162,167 @@ def search_command(
         click.echo("    " + " ".join(p.text.split())[:400])
 
 
+def _llm_options(function):
+    function = click.option("--model", help="Model name at the endpoint [env CITEQA_MODEL].")(function)
+    return click.option(
+        "--base-url", help="OpenAI-compatible endpoint [env OPENAI_BASE_URL; default: the embedded model]."
+    )(function)
+
+
+def _with_llm(settings: Settings, model: str | None, base_url: str | None) -> Settings:
+    overrides = {"model": model, "openai_base_url": base_url}
+    return dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@main.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+@_llm_options
+@click.pass_obj
+def ask_command(settings: Settings, question: str, as_json: bool, model: str | None, base_url: str | None) -> None:
+    """Answer QUESTION from the indexed articles, citing the passages."""
+    from qa.answers import Answerer, Done, Token
+    from qa.llm import LLM, LLMError
+    from qa.passages import RetrievalError
+
+    settings = _with_llm(settings, model, base_url)
+    answerer = Answerer(settings, retriever=_retriever(settings), llm=LLM(settings, progress=True))
+    answer = None
+    try:
+        for event in answerer.stream(question):
+            if isinstance(event, Token) and not as_json:
+                click.echo(event.text, nl=False)
+            elif isinstance(event, Done):
+                answer = event.answer
+    except (RetrievalError, LLMError) as error:
+        raise click.ClickException(str(error)) from error
+    assert answer is not None
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo("\n")
+    _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    if answer.abstained:
+        click.secho(f"{answer.text} ({answer.reason})", bold=True)
+        if answer.passages:
+            click.echo("Closest passages:")
+            for p in answer.passages[:3]:
+                click.echo(f"  - {p.title[:70]} ({p.article_id}): " + " ".join(p.text.split())[:160])
+        return
+    click.secho(answer.text, bold=True)
+    unverified = [s for s in answer.sentences if s.state != "verified"]
+    for sentence in unverified:
+        click.echo(f"  note: citation {sentence.state} for: {sentence.text}")
+    for dropped in answer.dropped:
+        click.echo(f"  removed (no source supports it): {dropped}")
+    click.echo("Sources:")
+    for c in answer.citations:
+        meta = ", ".join(part for part in (c.source, c.published) if part)
+        click.echo(f"  [{c.number}] {c.title[:70]}" + (f" ({meta})" if meta else ""))
+        click.echo(f'      {c.article_id} chars {c.start}-{c.end}: "{" ".join(c.quote.split())}"')
+    click.echo(
+        f"({answer.timings.get('first_token_s', 0):.1f} s to first token, {answer.timings.get('total_s', 0):.1f} s in all)"
+    )
+
+
+@main.command("doctor")
+@_llm_options
+@click.pass_obj
+def doctor_command(settings: Settings, model: str | None, base_url: str | None) -> None:
+    """Say which LLM, embedding model and index are in use, and whether they work."""
+    from index.embeddings import MODEL_NAME, EmbeddingModelMissing, shared_embedder
+    from qa.llm import LLM
+
+    settings = _with_llm(settings, model, base_url)
+    healthy = True
+    try:
+        shared_embedder().embed(["check"])
+        click.echo(f"embeddings: {MODEL_NAME}: ok")
+    except EmbeddingModelMissing as error:
+        healthy = False
+        click.echo(f"embeddings: {MODEL_NAME}: FAILED: {error}")
+    where = settings.chroma_url or str(Path(settings.home) / "chroma")
+    try:
+        store = _indexer(settings).store
+        click.echo(
+            f"index: {where} (collection {settings.collection!r}): {store.article_count()} articles, {store.chunk_count()} chunks"
+        )
+    except click.ClickException as error:
+        healthy = False
+        click.echo(f"index: {where}: FAILED: {error.message}")
+    llm = LLM(settings, progress=True)
+    click.echo(f"llm: {llm.describe()} ...", nl=False)
+    ok, detail, seconds = llm.check()
+    healthy &= ok
+    click.echo(f" {'ok' if ok else 'FAILED'} ({detail}; {seconds:.1f} s)")
+    if not healthy:
+        sys.exit(1)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (only this one).")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option(
+    "--seeds",
+    type=click.Path(path_type=Path),
+    default=Path("seeds"),
+    show_default=True,
+    help="Articles to index first when the index is empty.",
+)
+@_llm_options
+@click.pass_obj
+def serve_command(
+    settings: Settings, host: str, port: int, seeds: Path, model: str | None, base_url: str | None
+) -> None:
+    """Open the web chat (indexing SEEDS first if the index is empty).
+
+    Set CITEQA_AUTH="user:password" (several pairs separated by commas) to require a login.
+    """
+    from qa.answers import Answerer
+    from qa.llm import LLM, LLMError
+    from ui.app import ChatApp, build_app
+    from ui.render import CSS
+
+    settings = _with_llm(settings, model, base_url)
+    indexer = _indexer(settings)
+    if indexer.store.article_count() == 0 and seeds.exists():
+        click.echo(f"The index is empty: indexing {seeds} first.", err=True)
+        click.echo(indexer.index_paths([seeds], progress=True).summary(), err=True)
+    llm = LLM(settings, progress=True)
+    click.echo(f"Starting the LLM: {llm.describe()}", err=True)
+    try:
+        llm.start()  # joins and starts the embedded model now, with progress, rather than on the first question
+    except LLMError as error:
+        click.echo(f"warning: {error}; the chat will say so until it is fixed", err=True)
+    answerer = Answerer(settings, retriever=_retriever(settings), llm=llm)
+    app = build_app(ChatApp(answerer, indexer))
+    app.queue(default_concurrency_limit=1, max_size=64)
+    click.echo(f"citeqa is ready on http://{host}:{port}", err=True)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=_auth_from_env(),
+        css=CSS,
+        max_file_size=settings.max_file_bytes,
+        show_error=True,
+        quiet=True,
+    )
+
+
+def _auth_from_env() -> list[tuple[str, str]] | None:
+    import os
+
+    raw = os.environ.get("CITEQA_AUTH", "").strip()
+    if not raw:
+        return None
+    pairs = [pair.split(":", 1) for pair in raw.split(",") if ":" in pair]
+    if not pairs:
+        raise click.UsageError('CITEQA_AUTH must look like "user:password" (pairs separated by commas)')
+    return [(user, password) for user, password in pairs]
+
+
 if __name__ == "__main__":
     main()

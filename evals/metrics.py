@@ -1,0 +1,110 @@
+"""Scores for one question and for a whole run (SQuAD conventions for answers)."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import string
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_PUNCTUATION = set(string.punctuation) | {"’", "‘", "“", "”", "—", "–"}
+
+
+def normalize(text: str) -> str:
+    """SQuAD normalisation: lower case, no punctuation, no a/an/the, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]", "", text)
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    return max((float(normalize(prediction) == normalize(g)) for g in golds), default=0.0)
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    predicted = normalize(prediction).split()
+    best = 0.0
+    for gold in golds:
+        wanted = normalize(gold).split()
+        common = sum((Counter(predicted) & Counter(wanted)).values())
+        if common:
+            precision, recall = common / len(predicted), common / len(wanted)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def contains_gold(text: str, golds: Sequence[str]) -> bool:
+    haystack = f" {normalize(text)} "
+    return any(normalize(g) and f" {normalize(g)} " in haystack for g in golds)
+
+
+def score_answer(answerable: bool, abstained: bool, answer_text: str, golds: Sequence[str]) -> dict[str, float]:
+    """EM, F1 and containment; on an unanswerable question an abstention scores 1, an answer 0."""
+    if not answerable:
+        value = 1.0 if abstained else 0.0
+        return {"em": value, "f1": value, "contains": value}
+    if abstained:
+        return {"em": 0.0, "f1": 0.0, "contains": 0.0}
+    text = strip_markers(answer_text)
+    return {
+        "em": exact_match(text, golds),
+        "f1": token_f1(text, golds),
+        "contains": float(contains_gold(text, golds)),
+    }
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else float("nan")
+
+
+def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Run-level metrics from per-question result rows (see ``evals.runner``)."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    abstained = [r for r in rows if r["abstained"]]
+    answered = [r for r in answerable if not r["abstained"]]
+    ranks = [r.get("gold_rank") for r in answerable if "gold_rank" in r]
+    markers = sum(r["markers_written"] for r in rows)
+    out = {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "em": _mean([r["scores"]["em"] for r in rows]),
+        "f1": _mean([r["scores"]["f1"] for r in rows]),
+        "answerable_em": _mean([r["scores"]["em"] for r in answerable]),
+        "answerable_f1": _mean([r["scores"]["f1"] for r in answerable]),
+        "answer_contains_gold": _mean([r["scores"]["contains"] for r in answerable]),
+        "citations_verified": (sum(r["markers_verified"] for r in rows) / markers) if markers else float("nan"),
+        "cited_passage_has_gold": _mean([float(r["cited_passage_has_gold"]) for r in answered]),
+        "abstention_precision": (
+            sum(1 for r in abstained if not r["answerable"]) / len(abstained) if abstained else float("nan")
+        ),
+        "abstention_recall": (
+            sum(1 for r in unanswerable if r["abstained"]) / len(unanswerable) if unanswerable else float("nan")
+        ),
+        "false_abstention": (
+            sum(1 for r in answerable if r["abstained"]) / len(answerable) if answerable else float("nan")
+        ),
+        "ttft_p50": percentile([r["timings"].get("first_token_s", 0.0) for r in rows], 0.5),
+        "ttft_p95": percentile([r["timings"].get("first_token_s", 0.0) for r in rows], 0.95),
+        "total_p50": percentile([r["timings"].get("total_s", 0.0) for r in rows], 0.5),
+        "total_p95": percentile([r["timings"].get("total_s", 0.0) for r in rows], 0.95),
+    }
+    if ranks:
+        for k in (1, 5, 10):
+            out[f"recall@{k}"] = _mean([float(r is not None and r <= k) for r in ranks])
+        out["mrr"] = _mean([1.0 / r if r else 0.0 for r in ranks])
+    return out

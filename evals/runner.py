@@ -1,0 +1,141 @@
+"""Run known Q&A pairs through the same pipeline the chat uses, saving each result as it comes.
+
+Results go to ``<run folder>/results.jsonl``, one line per question, written (and flushed) as
+soon as the question is done, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from evals.dataset import Question
+from evals.metrics import contains_gold, score_answer
+from qa.answers import Answer, Answerer, Done, Retrieved
+from qa.citations import Check
+from qa.evidence import Source
+from qa.llm import LLMError
+from qa.retriever import unique_articles
+
+RESULTS = "results.jsonl"
+
+
+def load_rows(folder: Path) -> list[dict[str, Any]]:
+    path = folder / RESULTS
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut short by an interrupted run is simply asked again
+    return rows
+
+
+def run_questions(
+    answerer: Answerer,
+    questions: Iterable[Question],
+    folder: Path,
+    *,
+    retrieval_only: bool = False,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = load_rows(folder)
+    done = {row["id"] for row in rows}
+    todo = [q for q in questions if q.id not in done]
+    with (folder / RESULTS).open("a", encoding="utf-8") as out:
+        for question in tqdm(todo, desc="Questions", unit="q", disable=not progress, initial=0):
+            row = evaluate_one(answerer, question, retrieval_only)
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
+            rows.append(row)
+    return rows
+
+
+def gold_rank(answerer: Answerer, question: Question, depth: int = 10) -> int | None:
+    if not question.article_id:
+        return None
+    articles = unique_articles(answerer.retriever.search(question.question, k=depth * 2))[:depth]
+    return articles.index(question.article_id) + 1 if question.article_id in articles else None
+
+
+def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": question.id,
+        "question": question.question,
+        "category": question.category or ("answerable" if question.answerable else "unanswerable"),
+        "answerable": question.answerable,
+        "gold": list(question.answers),
+        "article_id": question.article_id,
+    }
+    if question.answerable and not question.history:
+        row["gold_rank"] = gold_rank(answerer, question)
+    if retrieval_only:
+        return row
+    history = [(earlier, "") for earlier in question.history]
+    sources: list[Source] = []
+    answer: Answer | None = None
+    try:
+        for event in answerer.stream(question.question, history):
+            if isinstance(event, Retrieved):
+                sources = event.sources
+            elif isinstance(event, Done):
+                answer = event.answer
+    except LLMError as error:
+        row.update(error=str(error), abstained=False, answer="", scores={"em": 0.0, "f1": 0.0, "contains": 0.0})
+        row.update(markers_written=0, markers_verified=0, cited_passage_has_gold=False, timings={})
+        return row
+    assert answer is not None
+    verdict = answerer.verifier.verify(answer.raw, answer.standalone_question, sources) if sources else None
+    written = sum(len(s.cited) for s in verdict.sentences) if verdict else 0
+    verified = (
+        sum(len(set(s.cited) & set(s.sources)) for s in verdict.sentences if s.state is Check.VERIFIED)
+        if verdict and not verdict.abstain
+        else 0
+    )
+    row.update(
+        standalone_question=answer.standalone_question,
+        answer=answer.text,
+        abstained=answer.abstained,
+        reason=answer.reason,
+        raw=answer.raw,
+        dropped=answer.dropped,
+        sentences=[{"text": s.text, "citations": list(s.citations), "state": str(s.state)} for s in answer.sentences],
+        citations=[
+            {"number": c.number, "article_id": c.article_id, "start": c.start, "end": c.end, "quote": c.quote}
+            for c in answer.citations
+        ],
+        sources=[
+            {"number": s.number, "article_id": s.article_id, "start": s.start, "end": s.end, "text": s.text}
+            for s in sources
+        ],
+        scores=score_answer(question.answerable, answer.abstained, answer.text, question.answers),
+        markers_written=written,
+        markers_verified=verified,
+        cited_passage_has_gold=any(contains_gold(c.passage.text, question.answers) for c in answer.citations),
+        timings=answer.timings,
+        prompt_tokens=answer.prompt_tokens,
+        question_coverage=verdict.question_coverage if verdict else None,
+    )
+    return row
+
+
+def source_objects(row: dict[str, Any]) -> list[Source]:
+    """Rebuild the sources of a saved row (to re-check saved replies without the model)."""
+    from qa.passages import Passage
+
+    sources = []
+    for s in row.get("sources", []):
+        passage = Passage(s["text"], s["article_id"], "", "", "", "", "", s["start"], s["end"], 1, 0.0)
+        sources.append(Source(s["number"], s["text"], s["start"], s["end"], passage, 0.0))
+    return sources
+
+
+__all__ = ["asdict", "load_rows", "run_questions", "source_objects"]

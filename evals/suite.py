@@ -1,0 +1,71 @@
+"""The eval suite: index a dataset into its own collection, run its questions, summarise."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from evals.dataset import Dataset, Question, load_dataset
+from evals.metrics import summarize
+from evals.runner import run_questions
+from index.settings import Settings
+from qa.answers import Answerer
+from qa.llm import LLM
+
+SEED_DATASET = Path(__file__).resolve().parent / "data" / "seed"
+
+
+@dataclass
+class SuiteResult:
+    dataset: Dataset
+    folder: Path
+    rows: list[dict[str, Any]]
+    summary: dict[str, float]
+
+
+def sample(questions: Sequence[Question], limit: int | None, seed: int = 13) -> list[Question]:
+    """A deterministic sample, half answerable and half not where the data allows."""
+    if limit is None or limit >= len(questions):
+        return list(questions)
+    rng = random.Random(seed)
+    answerable = [q for q in questions if q.answerable]
+    unanswerable = [q for q in questions if not q.answerable]
+    rng.shuffle(answerable)
+    rng.shuffle(unanswerable)
+    half = min(limit // 2, len(unanswerable))
+    picked = unanswerable[:half] + answerable[: limit - half]
+    return sorted(picked, key=lambda q: questions.index(q))
+
+
+def run_suite(
+    dataset_folder: Path | str,
+    settings: Settings,
+    folder: Path,
+    *,
+    limit: int | None = None,
+    offset_seed: int = 13,
+    retrieval_only: bool = False,
+    progress: bool = True,
+    llm: LLM | None = None,
+) -> SuiteResult:
+    dataset = load_dataset(dataset_folder)
+    eval_settings, _report = dataset.index(settings, progress=progress)
+    answerer = Answerer(eval_settings, llm=llm or LLM(replace(eval_settings), progress=progress))
+    questions = sample(dataset.questions, limit, offset_seed)
+    rows = run_questions(answerer, questions, folder, retrieval_only=retrieval_only, progress=progress)
+    wanted = {q.id for q in questions}
+    rows = [r for r in rows if r["id"] in wanted]
+    summary = summarize([r for r in rows if "scores" in r]) if not retrieval_only else summarize_retrieval(rows)
+    return SuiteResult(dataset, folder, rows, summary)
+
+
+def summarize_retrieval(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    ranks = [r.get("gold_rank") for r in rows if r.get("answerable") and "gold_rank" in r]
+    out: dict[str, float] = {"questions": len(ranks)}
+    for k in (1, 5, 10):
+        out[f"recall@{k}"] = sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else float("nan")
+    out["mrr"] = sum(1.0 / r for r in ranks if r) / len(ranks) if ranks else float("nan")
+    return out

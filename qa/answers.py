@@ -1,0 +1,245 @@
+"""Grounded answers: retrieve, select the sentences that matter, stream the model's reply, then
+check every sentence against its sources before the answer is final.
+
+``Answerer.stream`` yields events as they happen (sources first, then tokens, then the checked
+answer), so a UI can show the sources before the first token and never blocks on the model.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from index.settings import Settings
+from qa.citations import Check, Verdict, Verifier
+from qa.evidence import Source, select_sources
+from qa.llm import LLM, LLMError, Usage
+from qa.passages import Passage
+from qa.prompt import build_messages, build_rewrite_messages
+from qa.retriever import Filters, Retriever
+
+NOT_IN_ARTICLES = "The articles don't say."
+PASSAGES_PER_QUESTION = 4
+ANSWER_MAX_TOKENS = 120
+_REFERS_BACK = re.compile(
+    r"^(and|but|so|also|then|what about|how about)\b|\b(he|she|it|they|them|his|her|its|their|this|that|these|those|there|then)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One cited span: ``article_text[start:end] == quote``."""
+
+    number: int
+    article_id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    start: int
+    end: int
+    quote: str
+    passage: Passage
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    text: str
+    citations: tuple[int, ...]
+    state: Check
+    """``verified``, ``reattributed`` or ``added``; unsupported sentences are not kept."""
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str
+    text: str
+    """The answer with ``[n]`` markers, or ``NOT_IN_ARTICLES`` when it abstains."""
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    abstained: bool
+    reason: str
+    """Why it abstained (empty for an answer)."""
+    passages: list[Passage]
+    """What retrieval found: under an abstention, the closest passages."""
+    dropped: list[str] = field(default_factory=list)
+    """Sentences of the model's reply that no source supports (removed from the answer)."""
+    raw: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    prompt_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Retrieval is done: show the sources while the model reads them."""
+
+    standalone_question: str
+    passages: list[Passage]
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+
+Event = Retrieved | Token | Done
+
+
+class Answerer:
+    """Questions in, checked and cited answers out. Reuse one instance: it holds the models."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        retriever: Retriever | None = None,
+        llm: LLM | None = None,
+        verifier: Verifier | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.retriever = retriever or Retriever(self.settings)
+        self.llm = llm or LLM(self.settings)
+        self.verifier = verifier or Verifier()
+
+    def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None) -> Answer:
+        for event in self.stream(question, history, filters):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("stream ended without an answer")  # pragma: no cover
+
+    def stream(
+        self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None
+    ) -> Iterator[Event]:
+        """Events for one question. Raises ``RetrievalError`` for an empty question or index and
+        ``LLMError`` when the model cannot be reached; both carry a message for the user."""
+        started = time.perf_counter()
+        standalone = self.standalone(question, history)
+        passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=filters)
+        sources = select_sources(standalone, passages, self.retriever.embedder)
+        retrieved_at = time.perf_counter()
+        yield Retrieved(standalone, passages, sources)
+        if not sources:
+            yield Done(self._abstain(question, standalone, passages, "nothing relevant was found", "", started))
+            return
+        usage = Usage()
+        pieces: list[str] = []
+        first_token_at = None
+        for piece in self.llm.stream(build_messages(standalone, sources), max_tokens=ANSWER_MAX_TOKENS, usage=usage):
+            if first_token_at is None:
+                first_token_at = time.perf_counter()
+            pieces.append(piece)
+            yield Token(piece)
+        raw = "".join(pieces)
+        verdict = self.verifier.verify(raw, standalone, sources)
+        timings = {
+            "retrieval_s": retrieved_at - started,
+            "first_token_s": (first_token_at or time.perf_counter()) - started,
+            "total_s": time.perf_counter() - started,
+        }
+        answer = self._compose(question, standalone, passages, sources, verdict, raw)
+        answer.timings, answer.prompt_tokens = timings, usage.prompt_tokens
+        yield Done(answer)
+
+    def standalone(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+        """A follow-up ("and until when?") rewritten from the chat history into a full question."""
+        question = " ".join((question or "").split())
+        if not history or not question or (not _REFERS_BACK.search(question) and len(question.split()) > 6):
+            return question
+        try:
+            rewritten = self.llm.complete(build_rewrite_messages(history, question), max_tokens=48).strip()
+        except LLMError:
+            rewritten = ""
+        rewritten = rewritten.splitlines()[0].strip().strip('"') if rewritten else ""
+        if not rewritten or len(rewritten) > 300:
+            return f"{history[-1][0]} {question}"
+        return rewritten
+
+    def _compose(
+        self,
+        question: str,
+        standalone: str,
+        passages: list[Passage],
+        sources: list[Source],
+        verdict: Verdict,
+        raw: str,
+    ) -> Answer:
+        if verdict.abstain:
+            reason = (
+                "the model found no answer in the sources"
+                if verdict.declined
+                else "the answer's claims are not about what was asked"
+                if verdict.off_question
+                else "no source supports the model's answer"
+            )
+            answer = self._abstain(question, standalone, passages, reason, raw, None)
+            answer.dropped = [s.text for s in verdict.sentences]
+            return answer
+        by_number = {s.number: s for s in sources}
+        renumber: dict[int, int] = {}
+        citations: list[Citation] = []
+        sentences: list[AnswerSentence] = []
+        parts: list[str] = []
+        for checked in verdict.kept:
+            numbers = []
+            for original in checked.sources:
+                if original not in renumber:
+                    renumber[original] = len(renumber) + 1
+                    citations.append(_citation(renumber[original], by_number[original]))
+                numbers.append(renumber[original])
+            sentences.append(AnswerSentence(checked.text, tuple(numbers), checked.state))
+            body = checked.text.rstrip()
+            end = body[-1] if body and body[-1] in ".!?" else "."
+            body = body.rstrip(".!?")
+            parts.append(body + "".join(f" [{n}]" for n in numbers) + end)
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            text=" ".join(parts),
+            sentences=sentences,
+            citations=citations,
+            abstained=False,
+            reason="",
+            passages=passages,
+            dropped=[s.text for s in verdict.sentences if s.state is Check.UNSUPPORTED],
+            raw=raw,
+        )
+
+    @staticmethod
+    def _abstain(
+        question: str, standalone: str, passages: list[Passage], reason: str, raw: str, started: float | None
+    ) -> Answer:
+        answer = Answer(question, standalone, NOT_IN_ARTICLES, [], [], True, reason, passages, raw=raw)
+        if started is not None:
+            elapsed = time.perf_counter() - started
+            answer.timings = {"retrieval_s": elapsed, "first_token_s": elapsed, "total_s": elapsed}
+        return answer
+
+
+def _citation(number: int, source: Source) -> Citation:
+    passage = source.passage
+    return Citation(
+        number=number,
+        article_id=passage.article_id,
+        title=passage.title,
+        source=passage.source,
+        published=passage.published,
+        url=passage.url,
+        start=source.start,
+        end=source.end,
+        quote=source.text,
+        passage=passage,
+    )

@@ -1,0 +1,194 @@
+"""Checking an answer against its sources: the part that makes citations trustworthy.
+
+A small model's ``[n]`` markers are patchy: right claim, wrong number; a number that points
+nowhere; no marker at all; or a fluent claim that no source makes. Every sentence of the answer
+is checked against the source sentences:
+
+- a cited source that supports the sentence keeps its citation (``verified``);
+- a marker whose source does not support it is moved to the source that does (``reattributed``)
+  or dropped; a sentence without a marker that a source supports gets one (``added``);
+- a sentence no source supports is removed (``unsupported``).
+
+"Supports" is lexical and strict on purpose: the words the answer adds to the question (names,
+numbers, facts) must be in the source sentence, and every number must be there exactly. Then the
+answer as a whole must be about what was asked: the question's names and numbers must appear in
+the supporting text, or the answer is withheld. That second check is what catches the answer that
+quotes the right passage for a question the passage does not answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import bm25s.stopwords
+import Stemmer
+
+from index.sentences import split_sentences
+from qa.evidence import Source
+from qa.prompt import ABSTAIN_TOKEN
+
+_STEM = Stemmer.Stemmer("english")
+_STOP = frozenset(bm25s.stopwords.STOPWORDS_EN) | {
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "how",
+    "many",
+    "much",
+    "did",
+    "does",
+    "do",
+    "according",
+    "said",
+    "says",
+    "source",
+    "sources",
+    "article",
+    "articles",
+}
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_DECLINE = re.compile(
+    r"not in (the )?sources|(sources|articles|passages|text) (do|does) not (say|mention|state|contain|provide|specify)|"
+    r"(cannot|can't|can not|unable to) (tell|determine|answer|find)|no information|not (mentioned|stated|specified)",
+    re.IGNORECASE,
+)
+
+
+class Check(StrEnum):
+    VERIFIED = "verified"
+    REATTRIBUTED = "reattributed"
+    ADDED = "added"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    text: str
+    """The sentence without markers."""
+    cited: tuple[int, ...]
+    """Source numbers the model wrote."""
+    sources: tuple[int, ...]
+    """Source numbers that support it after checking (empty when unsupported)."""
+    state: Check
+    support: float
+
+
+@dataclass
+class Verdict:
+    sentences: list[CheckedSentence] = field(default_factory=list)
+    declined: bool = False
+    """The model itself said the sources do not answer."""
+    off_question: bool = False
+    """The supported sentences do not address the question's names or numbers."""
+    question_coverage: float = 1.0
+
+    @property
+    def kept(self) -> list[CheckedSentence]:
+        return [s for s in self.sentences if s.state is not Check.UNSUPPORTED]
+
+    @property
+    def abstain(self) -> bool:
+        return self.declined or self.off_question or not self.kept
+
+
+def terms(text: str) -> set[str]:
+    """Stemmed content words, lower case, stop words removed (numbers kept)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return {_STEM.stemWord(w) for w in words if w not in _STOP}
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def key_terms(question: str) -> set[str]:
+    """The question's names and numbers: capitalised words after the first, and digits."""
+    words = _WORD.findall(question)
+    names = {w for w in words[1:] if w[:1].isupper() and w.lower() not in _STOP}
+    return {_STEM.stemWord(w.lower()) for w in names} | numbers(question)
+
+
+def split_answer(raw: str) -> list[tuple[str, tuple[int, ...]]]:
+    """(sentence without markers, cited numbers) for each sentence of the model's reply."""
+    text = raw.strip()
+    text = re.sub(r"^\s*answer\s*:\s*", "", text, flags=re.IGNORECASE)
+    out: list[tuple[str, tuple[int, ...]]] = []
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        leading = re.match(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+", sentence)
+        if leading and out:  # "...euros. [2]" puts the marker at the start of the next "sentence"
+            previous_text, previous_cited = out[-1]
+            moved = tuple(int(n) for m in _MARKER.findall(leading.group(0)) for n in re.split(r"[,;]", m))
+            out[-1] = (previous_text, previous_cited + moved)
+            sentence = sentence[leading.end() :]
+        cited = tuple(int(n) for m in _MARKER.findall(sentence) for n in re.split(r"[,;]", m))
+        clean = " ".join(_MARKER.sub("", sentence).split())
+        if clean.strip(" .") or cited:
+            out.append((clean, cited))
+    return [(s, c) for s, c in out if s.strip(" .")]
+
+
+def support(claim: str, question: str, source_text: str) -> float:
+    """How much of what the claim adds to the question the source states (0..1); 0 if a number is missing."""
+    if not numbers(claim) <= numbers(source_text):
+        return 0.0
+    claim_terms = terms(claim)
+    new = claim_terms - terms(question) or claim_terms
+    if not new:
+        return 0.0
+    return len(new & terms(source_text)) / len(new)
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Thresholds, measured on SQuAD questions the final figures were not taken on."""
+
+    min_support: float = 0.6
+    min_question_coverage: float = 0.5
+    require_key_terms: bool = True
+
+    def verify(self, raw: str, question: str, sources: Sequence[Source]) -> Verdict:
+        verdict = Verdict()
+        if ABSTAIN_TOKEN.lower() in raw.lower() or _DECLINE.search(raw):
+            verdict.declined = True
+            return verdict
+        by_number = {s.number: s for s in sources}
+        for claim, cited in split_answer(raw):
+            scores = {s.number: support(claim, question, s.text) for s in sources}
+            good_cited = tuple(n for n in dict.fromkeys(cited) if n in by_number and scores[n] >= self.min_support)
+            best = max(scores, key=lambda n: scores[n], default=None)
+            if good_cited:
+                state, kept = Check.VERIFIED, good_cited
+            elif best is not None and scores[best] >= self.min_support:
+                state, kept = (Check.REATTRIBUTED if cited else Check.ADDED), (best,)
+            else:
+                state, kept = Check.UNSUPPORTED, ()
+            level = max((scores[n] for n in kept), default=max(scores.values(), default=0.0))
+            verdict.sentences.append(CheckedSentence(claim, cited, kept, state, level))
+        self._check_question(verdict, question, sources)
+        return verdict
+
+    def _check_question(self, verdict: Verdict, question: str, sources: Sequence[Source]) -> None:
+        """Is the supported answer about what was asked? The question's words are looked for in the
+        supporting sentences and the sentences shown from the same articles."""
+        kept = verdict.kept
+        if not kept:
+            return
+        articles = {s.article_id for s in sources if any(s.number in k.sources for k in kept)}
+        context = " ".join(s.text for s in sources if s.article_id in articles)
+        context_terms = terms(context) | numbers(context)
+        asked = terms(question)
+        verdict.question_coverage = len(asked & context_terms) / len(asked) if asked else 1.0
+        missing_keys = key_terms(question) - context_terms
+        if verdict.question_coverage < self.min_question_coverage or (self.require_key_terms and missing_keys):
+            verdict.off_question = True

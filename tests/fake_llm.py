@@ -1,0 +1,103 @@
+"""A real HTTP server that speaks (or mis-speaks) the OpenAI chat-completions API, for fault tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeLLM:
+    """``mode``: ok | slow | stall | rate_limited | rate_limited_once | garbage | error."""
+
+    def __init__(self, mode: str = "ok", reply: str = "Zhao Leji heads it [1].", delay: float = 5.0) -> None:
+        self.mode = mode
+        self.reply = reply
+        self.delay = delay
+        self.requests: list[dict] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                fake.requests.append(body)
+                mode = fake.mode
+                if mode == "rate_limited_once":
+                    mode = "rate_limited" if len(fake.requests) == 1 else "ok"
+                if mode == "rate_limited":
+                    self._json(429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"Retry-After": "0"})
+                elif mode == "error":
+                    self._json(500, {"error": {"message": "boom"}})
+                elif mode == "slow":
+                    time.sleep(fake.delay)
+                    self._stream(fake.reply)
+                elif mode == "garbage":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    self.wfile.write(b"data: {this is not json\n\n")
+                    self.wfile.write(b"data: [DONE]\n\n")
+                elif mode == "stall":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    self.wfile.write(self._chunk("Zhao"))
+                    self.wfile.flush()
+                    time.sleep(fake.delay)
+                else:
+                    self._stream(fake.reply)
+
+            def _json(self, status: int, payload: dict, headers: dict | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            @staticmethod
+            def _chunk(text: str) -> bytes:
+                payload = {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "fake",
+                    "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+                }
+                return f"data: {json.dumps(payload)}\n\n".encode()
+
+            def _stream(self, reply: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for word in reply.split(" "):
+                    self.wfile.write(self._chunk(word + " "))
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        return Handler
+
+    @contextmanager
+    def running(self) -> Iterator[FakeLLM]:
+        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()

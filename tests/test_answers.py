@@ -1,0 +1,97 @@
+"""The answer pipeline around the model, with a real HTTP endpoint that replies what we tell it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from index.pipeline import Indexer
+from index.settings import Settings
+from qa.answers import NOT_IN_ARTICLES, Answerer, Done, Retrieved, Token
+from qa.citations import Check
+from qa.llm import LLM, LLMUnavailable
+from tests.fake_llm import FakeLLM
+
+
+@pytest.fixture(scope="module")
+def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from tests.conftest import SEEDS
+
+    settings = Settings(home=tmp_path_factory.mktemp("answers") / "home")
+    Indexer(settings).index_paths([SEEDS])
+    return settings
+
+
+def answerer_for(settings: Settings, fake: FakeLLM) -> Answerer:
+    configured = dataclasses.replace(settings, openai_base_url=fake.base_url, model="fake", llm_timeout_s=5)
+    return Answerer(configured, llm=LLM(configured))
+
+
+def test_sources_come_before_the_first_token_and_the_checked_answer_last(seed_settings: Settings) -> None:
+    with FakeLLM("ok", reply="Zhao Leji will head the delegation [1].").running() as fake:
+        events = list(answerer_for(seed_settings, fake).stream("Who will head the delegation?"))
+    assert isinstance(events[0], Retrieved)
+    assert events[0].sources and events[0].passages
+    assert any(isinstance(e, Token) for e in events)
+    assert isinstance(events[-1], Done)
+    answer = events[-1].answer
+    assert not answer.abstained
+    assert "Zhao Leji" in answer.text
+    [citation] = answer.citations
+    seed = (Path(__file__).parent.parent / "seeds" / "000_9e985366f0c5a270.txt").read_text(encoding="utf-8")
+    assert seed[citation.start : citation.end] == citation.quote
+    assert "Zhao Leji" in citation.quote
+    assert answer.sentences[0].state in (Check.VERIFIED, Check.REATTRIBUTED)
+    assert set(answer.timings) == {"retrieval_s", "first_token_s", "total_s"}
+
+
+def test_the_prompt_is_short_and_its_fixed_part_comes_first(seed_settings: Settings) -> None:
+    with FakeLLM("ok", reply="Saturday [1].").running() as fake:
+        answerer_for(seed_settings, fake).ask("Until when will the delegation stay?")
+        answerer_for(seed_settings, fake).ask("Who is Mao Ning?")
+    first, second = (r["messages"] for r in fake.requests)
+    assert first[0] == second[0]  # identical system prompt: the server can reuse its cache
+    assert first[1]["content"].startswith("Sources:\n[1] ")
+    assert len(first[1]["content"]) < 1200  # sentences that matter, not whole chunks
+
+
+def test_an_invented_answer_becomes_an_abstention_with_the_closest_passages(seed_settings: Settings) -> None:
+    with FakeLLM("ok", reply="Kim Jong Un's favourite food is kimchi [2].").running() as fake:
+        answer = answerer_for(seed_settings, fake).ask("What is Kim Jong Un's favourite food?")
+    assert answer.abstained
+    assert answer.text == NOT_IN_ARTICLES
+    assert answer.passages
+    assert answer.dropped == ["Kim Jong Un's favourite food is kimchi."]
+
+
+def test_a_model_that_declines_is_an_abstention(seed_settings: Settings) -> None:
+    with FakeLLM("ok", reply="NOT IN SOURCES").running() as fake:
+        answer = answerer_for(seed_settings, fake).ask("How many tourists visit Pyongyang?")
+    assert answer.abstained and "no answer" in answer.reason
+
+
+def test_a_follow_up_is_rewritten_before_retrieval(seed_settings: Settings) -> None:
+    with FakeLLM("ok", reply="Until when will the Chinese delegation stay in North Korea?").running() as fake:
+        answerer = answerer_for(seed_settings, fake)
+        standalone = answerer.standalone("And until when?", [("Who leads the Chinese delegation?", "Zhao Leji [1].")])
+    assert standalone == "Until when will the Chinese delegation stay in North Korea?"
+    conversation = fake.requests[0]["messages"][1]["content"]
+    assert "Who leads the Chinese delegation?" in conversation and "And until when?" in conversation
+
+
+def test_a_self_contained_question_is_not_rewritten(seed_settings: Settings) -> None:
+    with FakeLLM("ok", reply="unused").running() as fake:
+        answerer = answerer_for(seed_settings, fake)
+        question = "Which country vetoed the UN Security Council resolution on the panel of experts?"
+        assert answerer.standalone(question, [("Who leads the delegation?", "Zhao Leji")]) == question
+    assert fake.requests == []
+
+
+def test_an_unreachable_model_is_a_clear_error_after_the_sources(seed_settings: Settings) -> None:
+    configured = dataclasses.replace(seed_settings, openai_base_url="http://127.0.0.1:9/v1", llm_timeout_s=2)
+    events = Answerer(configured).stream("Who will head the delegation?")
+    assert isinstance(next(events), Retrieved)
+    with pytest.raises(LLMUnavailable, match="cannot reach"):
+        next(events)

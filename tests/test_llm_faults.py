@@ -1,0 +1,87 @@
+"""Faults of the LLM endpoint, against real HTTP servers that misbehave on purpose: a clear error,
+after retries where they help, and never a crash or a hang."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+
+import pytest
+
+from index.settings import Settings
+from qa.llm import LLM, LLMBadResponse, LLMRateLimited, LLMTimeout, LLMUnavailable
+from tests.fake_llm import FakeLLM
+
+MESSAGES = [{"role": "user", "content": "Who heads the delegation?"}]
+
+
+def llm_for(base_url: str, timeout: float = 1.0) -> LLM:
+    settings = dataclasses.replace(Settings(), openai_base_url=base_url, model="fake", llm_timeout_s=timeout)
+    return LLM(settings)
+
+
+def test_a_healthy_endpoint_streams_the_reply() -> None:
+    with FakeLLM("ok", reply="Zhao Leji heads it [1].").running() as fake:
+        pieces = list(llm_for(fake.base_url).stream(MESSAGES))
+    assert len(pieces) > 1
+    assert "".join(pieces).strip() == "Zhao Leji heads it [1]."
+    assert fake.requests[0]["stream"] is True
+    assert fake.requests[0]["model"] == "fake"
+
+
+def test_an_endpoint_that_is_down_is_a_clear_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(LLMUnavailable, match="cannot reach the LLM"):
+        list(llm_for(f"http://127.0.0.1:{port}/v1").stream(MESSAGES))
+    assert time.monotonic() - started < 30
+
+
+def test_a_slow_endpoint_times_out_instead_of_hanging() -> None:
+    with FakeLLM("slow", delay=5).running() as fake:
+        started = time.monotonic()
+        with pytest.raises(LLMTimeout, match="did not answer within 1 s"):
+            list(llm_for(fake.base_url, timeout=1).stream(MESSAGES))
+        assert time.monotonic() - started < 20
+        assert len(fake.requests) == 3  # the first try and two retries
+
+
+def test_a_stream_that_stalls_midway_times_out() -> None:
+    with FakeLLM("stall", delay=6).running() as fake:
+        started = time.monotonic()
+        with pytest.raises(LLMTimeout):
+            list(llm_for(fake.base_url, timeout=1).stream(MESSAGES))
+        assert time.monotonic() - started < 10
+
+
+def test_a_rate_limit_is_retried_with_backoff() -> None:
+    with FakeLLM("rate_limited_once", reply="Zhao Leji [1].").running() as fake:
+        assert "".join(llm_for(fake.base_url).stream(MESSAGES)).strip() == "Zhao Leji [1]."
+        assert len(fake.requests) == 2
+
+
+def test_a_persistent_rate_limit_is_a_clear_error() -> None:
+    with FakeLLM("rate_limited").running() as fake:
+        with pytest.raises(LLMRateLimited, match="429"):
+            list(llm_for(fake.base_url).stream(MESSAGES))
+        assert len(fake.requests) == 3
+
+
+def test_a_server_error_is_a_clear_error() -> None:
+    with FakeLLM("error").running() as fake, pytest.raises(LLMBadResponse, match="HTTP 500"):
+        list(llm_for(fake.base_url).stream(MESSAGES))
+
+
+def test_malformed_output_is_a_clear_error() -> None:
+    with FakeLLM("garbage").running() as fake, pytest.raises(LLMBadResponse, match="malformed"):
+        list(llm_for(fake.base_url).stream(MESSAGES))
+
+
+def test_doctor_check_reports_instead_of_raising() -> None:
+    with FakeLLM("error").running() as fake:
+        ok, detail, _seconds = llm_for(fake.base_url).check()
+    assert not ok
+    assert "HTTP 500" in detail

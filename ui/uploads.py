@@ -1,0 +1,76 @@
+"""Uploaded articles: checked, copied under a name of our own, then indexed.
+
+A browser-supplied file name is never used as a path: only a sanitised stem (letters, digits,
+``._-``, for the article's display id) survives, joined with a content hash and an allowed suffix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.articles import SUPPORTED_SUFFIXES
+from index.pipeline import Indexer, ItemResult, Outcome
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    file: str
+    outcome: str
+    article: str
+    detail: str
+
+
+def safe_name(original: str, data: bytes) -> str | None:
+    """``stem-hash.suffix`` for a supported suffix, else None."""
+    base = re.split(r"[\\/]", original)[-1]
+    suffix = Path(base).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return None
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(base).stem).strip("._-")[:60] or "article"
+    return f"{stem}-{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
+
+
+def store_and_index(
+    indexer: Indexer, uploads: list[tuple[str, Path]], folder: Path, max_bytes: int
+) -> list[UploadResult]:
+    """``uploads`` holds (name as the browser sent it, temporary path). One bad file never stops the rest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results: list[UploadResult] = []
+    stored: dict[str, str] = {}
+    for original, temporary in uploads:
+        shown = re.split(r"[\\/]", original)[-1][:80]
+        size = temporary.stat().st_size
+        if size > max_bytes:
+            results.append(
+                UploadResult(
+                    shown, "failed", "", f"{size / 1_048_576:.1f} MB is over the {max_bytes / 1_048_576:g} MB limit"
+                )
+            )
+            continue
+        data = temporary.read_bytes()
+        name = safe_name(original, data)
+        if name is None:
+            results.append(
+                UploadResult(shown, "failed", "", f"unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+            )
+            continue
+        target = folder / name
+        target.write_bytes(data)
+        stored[str(target.resolve())] = shown
+    if stored:
+        report = indexer.index_paths([Path(p) for p in stored])
+        for item in report.results:
+            results.append(_result(item, stored))
+    return results
+
+
+def _result(item: ItemResult, stored: dict[str, str]) -> UploadResult:
+    file_part = item.location.split("#", 1)[0].rsplit(":", 1)[0] if item.location not in stored else item.location
+    shown = stored.get(file_part, stored.get(item.location.split("#", 1)[0], Path(file_part).name))
+    record = item.location.split("#", 1)[1] if "#" in item.location else ""
+    label = f"{shown} ({record})" if record else shown
+    detail = item.reason or (f"{item.chunks} chunks" if item.outcome in (Outcome.ADDED, Outcome.UPDATED) else "")
+    return UploadResult(label, item.outcome.value, item.article_id, detail)
