@@ -93,7 +93,11 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         row.update(markers_written=0, markers_verified=0, cited_passage_has_gold=False, timings={})
         return row
     assert answer is not None
-    verdict = answerer.verifier.verify(answer.raw, answer.standalone_question, sources) if sources else None
+    verdict = (
+        answerer.verifier.verify(answer.raw, answer.standalone_question, sources, answer.confidence)
+        if sources
+        else None
+    )
     written = sum(len(s.cited) for s in verdict.sentences) if verdict else 0
     verified = (
         sum(len(set(s.cited) & set(s.sources)) for s in verdict.sentences if s.state is Check.VERIFIED)
@@ -123,6 +127,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         timings=answer.timings,
         prompt_tokens=answer.prompt_tokens,
         question_coverage=verdict.question_coverage if verdict else None,
+        confidence=answer.confidence,
     )
     return row
 

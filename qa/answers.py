@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from index.settings import Settings
-from qa.citations import Check, Verdict, Verifier
+from qa.citations import Check, Verdict, Verifier, answer_confidence
 from qa.evidence import Source, select_sources
 from qa.llm import LLM, LLMError, Usage
 from qa.passages import Passage
@@ -72,6 +72,8 @@ class Answer:
     raw: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0
+    confidence: float | None = None
+    """The model's least confident log probability on its answer's own words (None if not reported)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,20 +140,22 @@ class Answerer:
         usage = Usage()
         pieces: list[str] = []
         first_token_at = None
-        for piece in self.llm.stream(build_messages(standalone, sources), max_tokens=ANSWER_MAX_TOKENS, usage=usage):
+        messages = build_messages(standalone, sources)
+        for piece in self.llm.stream(messages, max_tokens=ANSWER_MAX_TOKENS, usage=usage, logprobs=True):
             if first_token_at is None:
                 first_token_at = time.perf_counter()
             pieces.append(piece)
             yield Token(piece)
         raw = "".join(pieces)
-        verdict = self.verifier.verify(raw, standalone, sources)
+        confidence = answer_confidence(usage.tokens, standalone)
+        verdict = self.verifier.verify(raw, standalone, sources, confidence)
         timings = {
             "retrieval_s": retrieved_at - started,
             "first_token_s": (first_token_at or time.perf_counter()) - started,
             "total_s": time.perf_counter() - started,
         }
         answer = self._compose(question, standalone, passages, sources, verdict, raw)
-        answer.timings, answer.prompt_tokens = timings, usage.prompt_tokens
+        answer.timings, answer.prompt_tokens, answer.confidence = timings, usage.prompt_tokens, confidence
         yield Done(answer)
 
     def standalone(self, question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -183,6 +187,8 @@ class Answerer:
                 if verdict.declined
                 else "the answer's claims are not about what was asked"
                 if verdict.off_question
+                else "the model was unsure of its answer"
+                if verdict.unsure
                 else "no source supports the model's answer"
             )
             answer = self._abstain(question, standalone, passages, reason, raw, None)

@@ -91,6 +91,9 @@ class Verdict:
     off_question: bool = False
     """The supported sentences do not address the question's names or numbers."""
     question_coverage: float = 1.0
+    confidence: float | None = None
+    unsure: bool = False
+    """The model hesitated on its answer's own words (see ``Verifier.min_confidence``)."""
 
     @property
     def kept(self) -> list[CheckedSentence]:
@@ -98,7 +101,7 @@ class Verdict:
 
     @property
     def abstain(self) -> bool:
-        return self.declined or self.off_question or not self.kept
+        return self.declined or self.off_question or self.unsure or not self.kept
 
 
 def terms(text: str) -> set[str]:
@@ -116,6 +119,42 @@ def key_terms(question: str) -> set[str]:
     words = _WORD.findall(question)
     names = {w for w in words[1:] if w[:1].isupper() and w.lower() not in _STOP}
     return {_STEM.stemWord(w.lower()) for w in names} | numbers(question)
+
+
+def answer_confidence(tokens: Sequence[tuple[str, float]], question: str) -> float | None:
+    """The model's least confident step on the words its answer adds to the question.
+
+    The echo of the question ("The delegation will be led by") is always confident; the
+    answer's own words are where a model that is guessing hesitates. None without log probabilities.
+    """
+    if not tokens:
+        return None
+    asked = terms(question)
+    text = ""
+    spans = []
+    for token, logprob in tokens:
+        spans.append((len(text), len(text) + len(token), logprob))
+        text += token
+    answer_end = text.find("[")
+    words = [
+        (m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text[: answer_end if answer_end > 0 else len(text)])
+    ]
+    new_words = [(a, b) for a, b, w in words if w.lower() not in _STOP and _STEM.stemWord(w.lower()) not in asked]
+    steps = [lp for a, b, lp in spans if any(a < wb and b > wa for wa, wb in new_words)]
+    if not steps:
+        steps = [lp for _a, _b, lp in spans]
+    return min(steps) if steps else None
+
+
+def _present(key: str, context: set[str]) -> bool:
+    """A name is present when the context has it, or a form of it ("Chinese" for "China")."""
+    if key in context or key.isdigit():
+        return key in context
+    for term in context:
+        shared = next((i for i, (a, b) in enumerate(zip(key, term, strict=False)) if a != b), min(len(key), len(term)))
+        if shared >= 4 and shared >= min(len(key), len(term)) - 2:
+            return True
+    return False
 
 
 def split_answer(raw: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -156,9 +195,12 @@ class Verifier:
     min_support: float = 0.6
     min_question_coverage: float = 0.5
     require_key_terms: bool = True
+    min_confidence: float | None = -1.0
+    """Abstain when the model's least confident step on its answer's own words is below this
+    log probability (needs an endpoint that reports log probabilities)."""
 
-    def verify(self, raw: str, question: str, sources: Sequence[Source]) -> Verdict:
-        verdict = Verdict()
+    def verify(self, raw: str, question: str, sources: Sequence[Source], confidence: float | None = None) -> Verdict:
+        verdict = Verdict(confidence=confidence)
         if ABSTAIN_TOKEN.lower() in raw.lower() or _DECLINE.search(raw):
             verdict.declined = True
             return verdict
@@ -176,6 +218,8 @@ class Verifier:
             level = max((scores[n] for n in kept), default=max(scores.values(), default=0.0))
             verdict.sentences.append(CheckedSentence(claim, cited, kept, state, level))
         self._check_question(verdict, question, sources)
+        if self.min_confidence is not None and confidence is not None and confidence < self.min_confidence:
+            verdict.unsure = True
         return verdict
 
     def _check_question(self, verdict: Verdict, question: str, sources: Sequence[Source]) -> None:
@@ -189,6 +233,6 @@ class Verifier:
         context_terms = terms(context) | numbers(context)
         asked = terms(question)
         verdict.question_coverage = len(asked & context_terms) / len(asked) if asked else 1.0
-        missing_keys = key_terms(question) - context_terms
+        missing_keys = {key for key in key_terms(question) if not _present(key, context_terms)}
         if verdict.question_coverage < self.min_question_coverage or (self.require_key_terms and missing_keys):
             verdict.off_question = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -61,6 +61,8 @@ class Endpoint:
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    tokens: list[tuple[str, float]] = field(default_factory=list)
+    """(token, log probability) of the reply, when the endpoint reports them."""
 
 
 class LLM:
@@ -111,10 +113,22 @@ class LLM:
         return self._client
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int = 160, usage: Usage | None = None, **extra: Any
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int = 160,
+        usage: Usage | None = None,
+        logprobs: bool = False,
+        **extra: Any,
     ) -> Iterator[str]:
-        """Yield the reply's text as it arrives. Raises an ``LLMError`` subclass on any fault."""
+        """Yield the reply's text as it arrives. Raises an ``LLMError`` subclass on any fault.
+
+        With ``logprobs`` the tokens' log probabilities are collected into ``usage.tokens``
+        (endpoints that do not report them simply leave it empty).
+        """
         endpoint = self.endpoint
+        if logprobs:
+            extra["logprobs"] = True
         try:
             stream = self.client.chat.completions.create(
                 model=endpoint.model,
@@ -135,6 +149,9 @@ class LLM:
                     raise LLMBadResponse(
                         f"the LLM endpoint {endpoint.base_url} sent a reply that is not a chat completion"
                     )
+                if choices and usage is not None and logprobs:
+                    content = getattr(getattr(choices[0], "logprobs", None), "content", None) or []
+                    usage.tokens.extend((item.token, float(item.logprob)) for item in content)
                 if choices and choices[0].delta and choices[0].delta.content:
                     got_any = True
                     yield choices[0].delta.content

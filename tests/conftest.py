@@ -55,3 +55,11 @@ def corpus(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return folder
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep each phase's report on the test item, so fixtures can tell a failed test (screenshots)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

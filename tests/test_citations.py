@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.citations import Check, Verifier, split_answer, support
+from qa.citations import Check, Verifier, answer_confidence, split_answer, support
 from qa.evidence import Source
 from qa.passages import Passage
 
@@ -112,3 +112,26 @@ def test_markers_after_the_full_stop_belong_to_the_sentence_before() -> None:
 
 def test_several_numbers_in_one_marker() -> None:
     assert split_answer("Both happened [1, 3].") == [("Both happened.", (1, 3))]
+
+
+def test_a_hesitant_answer_is_withheld() -> None:
+    reply = "The delegation will be in North Korea until Saturday [2]."
+    question = "How long will the delegation stay in North Korea?"
+    assert not verifier.verify(reply, question, SOURCES, confidence=-0.2).abstain
+    verdict = verifier.verify(reply, question, SOURCES, confidence=-2.5)
+    assert verdict.unsure and verdict.abstain
+
+
+def test_confidence_is_read_on_the_words_the_answer_adds() -> None:
+    tokens = [
+        ("The", -0.01),
+        (" delegation", -0.02),
+        (" stays", -0.05),
+        (" until", -0.1),
+        (" Saturday", -1.7),
+        (" [", -0.01),
+        ("2", -0.3),
+        ("]", 0.0),
+    ]
+    assert answer_confidence(tokens, "How long will the delegation stay?") == -1.7
+    assert answer_confidence([], "anything") is None

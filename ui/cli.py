@@ -262,6 +262,85 @@ def doctor_command(settings: Settings, model: str | None, base_url: str | None) 
         sys.exit(1)
 
 
+@main.command("eval")
+@click.argument("dataset", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--limit", type=int, help="Ask N questions (a fixed sample, half unanswerable where possible).")
+@click.option("--retrieval-only", is_flag=True, help="Measure retrieval only (no LLM).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder [default evals/runs/NAME].")
+@click.option("--fresh", is_flag=True, help="Start over instead of resuming the run folder.")
+@click.option(
+    "--compare",
+    "compare_to",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="An earlier run folder to compare with.",
+)
+@click.option(
+    "--fail-under",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="Exit 1 when METRIC (e.g. f1, abstention_recall) is under VALUE; `false_abstention` and times fail when over.",
+)
+@_llm_options
+@click.pass_obj
+def eval_command(
+    settings: Settings,
+    dataset: Path | None,
+    limit: int | None,
+    retrieval_only: bool,
+    out: Path | None,
+    fresh: bool,
+    compare_to: Path | None,
+    fail_under: tuple[str, ...],
+    model: str | None,
+    base_url: str | None,
+) -> None:
+    """Run known Q&A pairs (the seed set by default, or a folder with articles.jsonl and
+    questions.jsonl, such as the SQuAD 2.0 sample) and report answer, citation, abstention,
+    retrieval and latency metrics. Interrupted runs resume where they stopped."""
+    import shutil
+
+    from evals.report import compare, table, write_report
+    from evals.runner import load_rows
+    from evals.suite import SEED_DATASET, run_suite
+    from qa.llm import LLMError
+
+    settings = _with_llm(settings, model, base_url)
+    dataset = dataset or SEED_DATASET
+    name = dataset.name + (f"-n{limit}" if limit else "") + ("-retrieval" if retrieval_only else "")
+    out = out or Path("evals") / "runs" / name
+    if fresh:
+        shutil.rmtree(out, ignore_errors=True)
+    try:
+        result = run_suite(dataset, settings, out, limit=limit, retrieval_only=retrieval_only)
+    except (FileNotFoundError, ValueError, LLMError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{result.dataset.name}: {len(result.rows)} questions, results in {out}/results.jsonl")
+    click.echo(table(result.summary))
+    if not retrieval_only:
+        report = write_report(result.rows, result.summary, result.dataset.name, result.dataset.folder, out)
+        click.echo(f"report: {report}")
+    if compare_to:
+        click.echo(compare(load_rows(compare_to), result.rows))
+    failures = _threshold_failures(result.summary, fail_under)
+    for failure in failures:
+        click.echo(f"FAILED threshold: {failure}", err=True)
+    if failures:
+        sys.exit(1)
+
+
+def _threshold_failures(summary: dict[str, float], rules: tuple[str, ...]) -> list[str]:
+    failures = []
+    for rule in rules:
+        metric, _, raw = rule.partition("=")
+        if metric not in summary or not raw:
+            raise click.UsageError(f"--fail-under {rule!r}: use METRIC=VALUE with a metric of the report")
+        value, limit = summary[metric], float(raw)
+        lower_is_better = metric == "false_abstention" or metric.endswith(("_p50", "_p95"))
+        if (value > limit) if lower_is_better else (value < limit):
+            failures.append(f"{metric} = {value:.3f} (limit {limit})")
+    return failures
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (only this one).")
 @click.option("--port", default=7860, show_default=True, type=int)

@@ -1,0 +1,81 @@
+"""The eval suite: its data, its scoring (SQuAD conventions), resuming, reports and comparisons."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.dataset import load_dataset
+from evals.metrics import exact_match, normalize, score_answer, summarize, token_f1
+from evals.report import compare, table, write_report
+from evals.runner import load_rows, run_questions
+from evals.suite import SEED_DATASET, sample
+from index.settings import Settings
+from qa.answers import Answerer
+from qa.llm import LLM
+from tests.conftest import SEED_FILE
+from tests.fake_llm import FakeLLM
+
+
+def test_the_seed_set_covers_what_it_should() -> None:
+    dataset = load_dataset(SEED_DATASET)
+    article = json.loads((SEED_DATASET / "articles.jsonl").read_text(encoding="utf-8"))
+    assert article["text"] == SEED_FILE.read_text(encoding="utf-8")  # the seed, unchanged
+    categories = {q.category for q in dataset.questions}
+    assert {"people", "places", "dates", "numbers", "quotes", "paraphrase", "two-sentence", "follow-up"} <= categories
+    assert len(dataset.questions) >= 30
+    assert sum(not q.answerable for q in dataset.questions) >= 8
+    assert all(q.history for q in dataset.questions if q.category == "follow-up")
+    for question in dataset.questions:
+        if question.answerable:
+            assert any(a in article["text"] for a in question.answers), question.question
+
+
+def test_squad_normalisation_and_scores() -> None:
+    assert normalize("The  Zhao-Leji, an official!") == "zhaoleji official"
+    assert exact_match("the Zhao Leji", ["Zhao Leji"]) == 1.0
+    assert token_f1("Zhao Leji will head it", ["Zhao Leji"]) == pytest.approx(2 * (2 / 5) * 1 / (2 / 5 + 1))
+    assert score_answer(False, True, "The articles don't say.", []) == {"em": 1.0, "f1": 1.0, "contains": 1.0}
+    assert score_answer(False, False, "Kimchi [1].", [])["f1"] == 0.0
+    assert score_answer(True, False, "It ends on Saturday [1].", ["Saturday"])["contains"] == 1.0
+
+
+def test_a_sample_is_balanced_and_deterministic() -> None:
+    questions = load_dataset(SEED_DATASET).questions
+    first, second = sample(questions, 10), sample(questions, 10)
+    assert first == second
+    assert sum(not q.answerable for q in first) == 5
+
+
+def test_a_run_saves_each_answer_and_resumes(tmp_path: Path) -> None:
+    dataset = load_dataset(SEED_DATASET)
+    settings, _ = dataset.index(Settings(home=tmp_path / "home"))
+    with FakeLLM("ok", reply="Zhao Leji will head the delegation [1].").running() as fake:
+        configured = dataclasses.replace(settings, openai_base_url=fake.base_url, model="fake")
+        answerer = Answerer(configured, llm=LLM(configured))
+        folder = tmp_path / "run"
+        first = run_questions(answerer, dataset.questions[:3], folder, progress=False)
+        asked = len(fake.requests)
+        again = run_questions(answerer, dataset.questions[:4], folder, progress=False)
+    assert len(first) == 3 and len(again) == 4
+    assert len(load_rows(folder)) == 4
+    assert len(fake.requests) - asked <= 2  # only the new question was asked (plus a possible rewrite)
+    row = first[0]
+    assert row["answer"].startswith("Zhao Leji") and row["scores"]["contains"] == 1.0
+    assert row["citations"][0]["quote"].startswith("Zhao Leji")
+    summary = summarize(again)
+    assert summary["questions"] == 4 and 0 <= summary["f1"] <= 1
+    report = write_report(again, summary, "seed", SEED_DATASET, folder)
+    assert "token F1" in report.read_text() and (folder / "scores_by_category.png").exists()
+    assert "token F1" in table(summary)
+
+
+def test_comparing_two_runs_shows_what_changed() -> None:
+    before = [{"id": "a", "question": "Q1", "answer": "x", "scores": {"f1": 0.0}}]
+    after = [{"id": "a", "question": "Q1", "answer": "Zhao Leji", "scores": {"f1": 1.0}}]
+    text = compare(before, after)
+    assert text.startswith("1 better, 0 worse")
+    assert "Zhao Leji" in text
