@@ -68,9 +68,14 @@ def store_and_index(
 
 
 def _result(item: ItemResult, stored: dict[str, str]) -> UploadResult:
-    file_part = item.location.split("#", 1)[0].rsplit(":", 1)[0] if item.location not in stored else item.location
-    shown = stored.get(file_part, stored.get(item.location.split("#", 1)[0], Path(file_part).name))
-    record = item.location.split("#", 1)[1] if "#" in item.location else ""
+    """Name results by the uploaded file's name, never by our stored path.
+
+    Locations are ``path``, ``path#record-id`` (a JSON record) or ``path:line`` (a bad JSON line).
+    """
+    path, _, record = item.location.partition("#")
+    if path not in stored and ":" in path and path.rsplit(":", 1)[0] in stored:
+        path, record = path.rsplit(":", 1)[0], f"line {path.rsplit(':', 1)[1]}"
+    shown = stored.get(path, Path(path).name)
     label = f"{shown} ({record})" if record else shown
     detail = item.reason or (f"{item.chunks} chunks" if item.outcome in (Outcome.ADDED, Outcome.UPDATED) else "")
     return UploadResult(label, item.outcome.value, item.article_id, detail)

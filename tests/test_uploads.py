@@ -1,0 +1,41 @@
+"""Uploads: checked, stored under names of our own, indexed, reported per file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.pipeline import Indexer
+from index.settings import Settings
+from ui.uploads import safe_name, store_and_index
+
+
+def test_an_uploaded_name_is_never_used_as_a_path() -> None:
+    name = safe_name("../../etc/passwd.txt", b"x")
+    assert name is not None and "/" not in name and ".." not in name.split("-")[0]
+    assert name.startswith("passwd-") and name.endswith(".txt")
+    assert safe_name("C:\\\\Users\\\\me\\\\evil.html", b"x").startswith("evil-")
+    assert safe_name("notes.exe", b"x") is None
+
+
+def test_good_and_bad_uploads_are_each_reported(tmp_path: Path) -> None:
+    indexer = Indexer(Settings(home=tmp_path / "home"))
+    good = tmp_path / "in" / "harbour.txt"
+    good.parent.mkdir()
+    good.write_text("Harbour reopens\n\nThe old harbour reopened on Monday after repairs.\n")
+    bad = tmp_path / "in" / "broken.txt"
+    bad.write_bytes(b"caf\xe9")
+    big = tmp_path / "in" / "big.txt"
+    big.write_text("word " * 5000)
+    script = tmp_path / "in" / "run.sh"
+    script.write_text("echo hi")
+    feed = tmp_path / "in" / "feed.jsonl"
+    feed.write_text('{"id": "r1", "text": "A fine record about tides."}\n{oops\n')
+    uploads = [(p.name, p) for p in (good, bad, big, script, feed)]
+    results = {r.file: r for r in store_and_index(indexer, uploads, tmp_path / "stored", max_bytes=10_000)}
+    assert results["harbour.txt"].outcome == "added"
+    assert results["broken.txt"].outcome == "failed" and "not UTF-8" in results["broken.txt"].detail
+    assert results["big.txt"].outcome == "failed" and "limit" in results["big.txt"].detail
+    assert results["run.sh"].outcome == "failed" and "unsupported" in results["run.sh"].detail
+    assert results["feed.jsonl (r1)"].outcome == "added"
+    assert results["feed.jsonl (line 2)"].outcome == "failed"
+    assert all(p.parent == tmp_path / "stored" for p in (tmp_path / "stored").iterdir())
