@@ -125,6 +125,7 @@ class Indexer:
             for path in scan.files:
                 run.add_file(path)
             run.flush()
+            bar.set_postfix_str(run.counts(report))
         if prune:
             run.prune([location_of(p) for p in paths])
         if report.changed:
