@@ -22,14 +22,21 @@ from index.settings import Settings
     "--chroma-url", help="Use a Chroma server (http://host:port) instead of the data folder [env CITEQA_CHROMA_URL]."
 )
 @click.option("--collection", help="Name of the collection to use [env CITEQA_COLLECTION; default 'articles'].")
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for large shared files such as the joined model [env CITEQA_CACHE; default ~/.cache/citeqa].",
+)
 @click.pass_context
-def main(ctx: click.Context, home: Path | None, chroma_url: str | None, collection: str | None) -> None:
+def main(
+    ctx: click.Context, home: Path | None, chroma_url: str | None, collection: str | None, cache: Path | None
+) -> None:
     """citeqa: answers about your news articles, every claim cited to its passage."""
     try:
         settings = Settings.from_env()
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    overrides = {"home": home, "chroma_url": chroma_url, "collection": collection}
+    overrides = {"home": home, "chroma_url": chroma_url, "collection": collection, "cache": cache}
     ctx.obj = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
