@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +140,3 @@ def source_objects(row: dict[str, Any]) -> list[Source]:
         passage = Passage(s["text"], s["article_id"], "", "", "", "", "", s["start"], s["end"], 1, 0.0)
         sources.append(Source(s["number"], s["text"], s["start"], s["end"], passage, 0.0))
     return sources
-
-
-__all__ = ["asdict", "load_rows", "run_questions", "source_objects"]

@@ -139,7 +139,6 @@ class LLM:
                 stream_options={"include_usage": True},
                 **extra,
             )
-            got_any = False
             for chunk in stream:
                 if getattr(chunk, "usage", None) and usage is not None:
                     usage.prompt_tokens = chunk.usage.prompt_tokens or 0
@@ -153,10 +152,7 @@ class LLM:
                     content = getattr(getattr(choices[0], "logprobs", None), "content", None) or []
                     usage.tokens.extend((item.token, float(item.logprob)) for item in content)
                 if choices and choices[0].delta and choices[0].delta.content:
-                    got_any = True
                     yield choices[0].delta.content
-            if not got_any:
-                return
         except openai.RateLimitError as error:
             raise LLMRateLimited(
                 f"the LLM endpoint {endpoint.base_url} is rate-limiting requests (429) even after "
