@@ -104,7 +104,12 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         "total_p95": percentile([r["timings"].get("total_s", 0.0) for r in rows], 0.95),
     }
     if ranks:
-        for k in (1, 5, 10):
-            out[f"recall@{k}"] = _mean([float(r is not None and r <= k) for r in ranks])
-        out["mrr"] = _mean([1.0 / r if r else 0.0 for r in ranks])
+        out.update(retrieval_scores(ranks))
+    return out
+
+
+def retrieval_scores(ranks: Sequence[int | None], ks: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
+    """recall@k and MRR from the gold article's 1-based rank per question (None: not found)."""
+    out = {f"recall@{k}": _mean([float(r is not None and r <= k) for r in ranks]) for k in ks}
+    out["mrr"] = _mean([1.0 / r if r else 0.0 for r in ranks])
     return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from evals.dataset import Question, load_dataset
+from evals.metrics import retrieval_scores
 from index.settings import Settings
 from qa.retriever import Mode, Retriever, unique_articles
 
@@ -49,10 +50,8 @@ def gold_rank(retriever: Retriever, question: Question, mode: Mode, depth: int =
 
 def score(retriever: Retriever, questions: Sequence[Question], mode: Mode, progress: bool = True) -> RetrievalScores:
     ranks = [gold_rank(retriever, q, mode) for q in tqdm(questions, desc=mode, disable=not progress, leave=False)]
-    n = len(ranks)
-    recall = {k: sum(1 for r in ranks if r is not None and r <= k) / n for k in KS}
-    mrr = sum(1.0 / r for r in ranks if r is not None) / n
-    return RetrievalScores(mode, n, recall, mrr)
+    scores = retrieval_scores(ranks, KS)
+    return RetrievalScores(mode, len(ranks), {k: scores[f"recall@{k}"] for k in KS}, scores["mrr"])
 
 
 def main(argv: list[str] | None = None) -> None:

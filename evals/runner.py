@@ -15,11 +15,11 @@ from tqdm import tqdm
 
 from evals.dataset import Question
 from evals.metrics import contains_gold, score_answer
+from evals.retrieval import gold_rank
 from qa.answers import Answer, Answerer, Done, Retrieved
 from qa.citations import Check
 from qa.evidence import Source
 from qa.llm import LLMError
-from qa.retriever import unique_articles
 
 RESULTS = "results.jsonl"
 
@@ -58,13 +58,6 @@ def run_questions(
     return rows
 
 
-def gold_rank(answerer: Answerer, question: Question, depth: int = 10) -> int | None:
-    if not question.article_id:
-        return None
-    articles = unique_articles(answerer.retriever.search(question.question, k=depth * 2))[:depth]
-    return articles.index(question.article_id) + 1 if question.article_id in articles else None
-
-
 def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": question.id,
@@ -75,7 +68,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         "article_id": question.article_id,
     }
     if question.answerable and not question.history:
-        row["gold_rank"] = gold_rank(answerer, question)
+        row["gold_rank"] = gold_rank(answerer.retriever, question, "hybrid")
     if retrieval_only:
         return row
     history = [(earlier, "") for earlier in question.history]
@@ -92,11 +85,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         row.update(markers_written=0, markers_verified=0, cited_passage_has_gold=False, timings={})
         return row
     assert answer is not None
-    verdict = (
-        answerer.verifier.verify(answer.raw, answer.standalone_question, sources, answer.confidence)
-        if sources
-        else None
-    )
+    verdict = answer.verdict
     written = sum(len(s.cited) for s in verdict.sentences) if verdict else 0
     verified = (
         sum(len(set(s.cited) & set(s.sources)) for s in verdict.sentences if s.state is Check.VERIFIED)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.dataset import Dataset, Question, load_dataset
-from evals.metrics import summarize
+from evals.metrics import retrieval_scores, summarize
 from evals.runner import run_questions
 from index.settings import Settings
 from qa.answers import Answerer
@@ -64,8 +64,4 @@ def run_suite(
 
 def summarize_retrieval(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     ranks = [r.get("gold_rank") for r in rows if r.get("answerable") and "gold_rank" in r]
-    out: dict[str, float] = {"questions": len(ranks)}
-    for k in (1, 5, 10):
-        out[f"recall@{k}"] = sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else float("nan")
-    out["mrr"] = sum(1.0 / r for r in ranks if r) / len(ranks) if ranks else float("nan")
-    return out
+    return {"questions": len(ranks), **retrieval_scores(ranks)}

@@ -6,6 +6,7 @@ file (or one bad JSON line) never stops the others.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -37,7 +38,7 @@ class Article:
     published: str = ""
     """ISO-like date: ``2024``, ``2024-06`` or ``2024-06-05``; empty when unknown."""
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
         return content_hash(self.text)
 

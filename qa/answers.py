@@ -74,6 +74,8 @@ class Answer:
     prompt_tokens: int = 0
     confidence: float | None = None
     """The model's least confident log probability on its answer's own words (None if not reported)."""
+    verdict: Verdict | None = None
+    """The sentence-by-sentence check of the model's reply (None when no source was selected)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,6 +158,7 @@ class Answerer:
         }
         answer = self._compose(question, standalone, passages, sources, verdict, raw)
         answer.timings, answer.prompt_tokens, answer.confidence = timings, usage.prompt_tokens, confidence
+        answer.verdict = verdict
         yield Done(answer)
 
     def standalone(self, question: str, history: Sequence[tuple[str, str]]) -> str:

@@ -29,7 +29,8 @@ MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
 PARTS = 22
 CONTEXT_TOKENS = 4096
 START_TIMEOUT_S = 120.0
-POLL = int(os.environ.get("CITEQA_LLM_POLL", "0"))
+POLL = 0
+"""llama.cpp's busy-wait level (0-100): 0 lets idle threads sleep (see ``_start``)."""
 
 
 class EmbeddedModelError(RuntimeError):

@@ -16,8 +16,9 @@ import httpx
 import openai
 
 from index.settings import Settings
-from qa.embedded_llm import EMBEDDED, EmbeddedModelError
+from qa.embedded_llm import EMBEDDED, MODEL_NAME, EmbeddedModelError
 
+DEFAULT_REMOTE_MODEL = "gpt-4o-mini"
 MAX_RETRIES = 2
 CONNECT_TIMEOUT_S = 5.0
 
@@ -80,7 +81,7 @@ class LLM:
         if self._endpoint is None:
             settings = self.settings
             if settings.openai_base_url:
-                self._endpoint = Endpoint(settings.openai_base_url, settings.model or "gpt-4o-mini", False)
+                self._endpoint = Endpoint(settings.openai_base_url, settings.model or DEFAULT_REMOTE_MODEL, False)
             else:
                 try:
                     running = EMBEDDED.ensure(settings.cache, settings.llm_threads, progress=self.progress)
@@ -96,8 +97,8 @@ class LLM:
     def describe(self) -> str:
         settings = self.settings
         if settings.openai_base_url:
-            return f"{settings.model or 'gpt-4o-mini'} at {settings.openai_base_url}"
-        return f"{settings.model or 'qwen2.5-coder-1.5b-instruct'} (embedded llama.cpp on 127.0.0.1)"
+            return f"{settings.model or DEFAULT_REMOTE_MODEL} at {settings.openai_base_url}"
+        return f"{settings.model or MODEL_NAME} (embedded llama.cpp on 127.0.0.1)"
 
     @property
     def client(self) -> openai.OpenAI:
