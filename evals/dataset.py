@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,9 @@ class Question:
     evidence: str = ""
     history: tuple[str, ...] = ()
     """Earlier questions in the same chat, for follow-up questions."""
+    key_points: tuple[tuple[str, ...], ...] = ()
+    """For summaries, explanations, lists, timelines and comparisons: the points a good answer
+    covers, each as one or more phrasings copied from the article."""
 
 
 @dataclass
@@ -36,6 +40,28 @@ class Dataset:
     @property
     def articles_path(self) -> Path:
         return self.folder / "articles.jsonl"
+
+    def titles(self) -> dict[str, str]:
+        """Article id -> title, as the dataset's ``articles.jsonl`` gives them."""
+        out = {}
+        for line in self.articles_path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                out[str(record.get("id", ""))] = str(record.get("title", ""))
+        return out
+
+    def on_titles(self, wanted: Sequence[str]) -> list[Question]:
+        """The questions asked about articles with these titles (spaces and underscores alike), so
+        that thresholds can be tuned on some titles and reported on the others."""
+        fold = {_fold_title(t) for t in wanted}
+        titles = self.titles()
+        unknown = fold - {_fold_title(t) for t in titles.values()}
+        if unknown:
+            known = ", ".join(sorted(set(titles.values())))
+            raise ValueError(
+                f"no article in {self.articles_path} has the title(s) {', '.join(sorted(unknown))}; known: {known}"
+            )
+        return [q for q in self.questions if _fold_title(titles.get(q.article_id, "")) in fold]
 
     @property
     def collection(self) -> str:
@@ -70,8 +96,13 @@ def load_dataset(folder: Path | str) -> Dataset:
                     category=raw.get("category", ""),
                     evidence=raw.get("evidence", ""),
                     history=tuple(raw.get("history") or ()),
+                    key_points=tuple(tuple(point) for point in raw.get("key_points") or ()),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as error:
             raise ValueError(f"{folder / 'questions.jsonl'}:{n}: bad question record ({error})") from error
     return dataset
+
+
+def _fold_title(title: str) -> str:
+    return " ".join(title.replace("_", " ").lower().split())

@@ -44,6 +44,20 @@ def contains_gold(text: str, golds: Sequence[str]) -> bool:
     return any(normalize(g) and f" {normalize(g)} " in haystack for g in golds)
 
 
+def key_points_covered(text: str, key_points: Sequence[Sequence[str]]) -> float:
+    """The share of key points that the answer states (any of a point's phrasings, SQuAD-normalised)."""
+    if not key_points:
+        return float("nan")
+    plain = strip_markers(text)
+    return sum(contains_gold(plain, point) for point in key_points) / len(key_points)
+
+
+def answered_wrongly(row: dict[str, Any]) -> bool:
+    """An answer was given (no abstention) and it is wrong: no gold answer in it, or the question
+    has no answer in the articles."""
+    return not row["abstained"] and (not row["answerable"] or row["scores"]["contains"] < 1.0)
+
+
 def score_answer(answerable: bool, abstained: bool, answer_text: str, golds: Sequence[str]) -> dict[str, float]:
     """EM, F1 and containment; on an unanswerable question an abstention scores 1, an answer 0."""
     if not answerable:
@@ -77,6 +91,10 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     abstained = [r for r in rows if r["abstained"]]
     answered = [r for r in answerable if not r["abstained"]]
     ranks = [r.get("gold_rank") for r in answerable if "gold_rank" in r]
+    found = [r for r in answerable if "article_in_passages" in r]
+    retrieved = [r for r in found if r["article_in_passages"]]
+    given = [r for r in rows if not r["abstained"] and not r.get("error")]
+    synthesis = [r for r in rows if r.get("key_points_covered") is not None]
     markers = sum(r["markers_written"] for r in rows)
     out = {
         "questions": len(rows),
@@ -86,7 +104,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         "f1": _mean([r["scores"]["f1"] for r in rows]),
         "answerable_em": _mean([r["scores"]["em"] for r in answerable]),
         "answerable_f1": _mean([r["scores"]["f1"] for r in answerable]),
-        "answer_contains_gold": _mean([r["scores"]["contains"] for r in answerable]),
+        "answer_contains_gold": _mean([r["scores"]["contains"] for r in answerable if "key_points_covered" not in r]),
         "citations_verified": (sum(r["markers_verified"] for r in rows) / markers) if markers else float("nan"),
         "cited_passage_has_gold": _mean([float(r["cited_passage_has_gold"]) for r in answered]),
         "abstention_precision": (
@@ -98,11 +116,19 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         "false_abstention": (
             sum(1 for r in answerable if r["abstained"]) / len(answerable) if answerable else float("nan")
         ),
+        "article_in_passages": _mean([float(r["article_in_passages"]) for r in found]),
+        "evidence_recall": _mean([float(r["evidence_has_gold"]) for r in retrieved]),
+        "answered_but_wrong": (sum(answered_wrongly(r) for r in given) / len(given)) if given else float("nan"),
         "ttft_p50": percentile([r["timings"].get("first_token_s", 0.0) for r in rows], 0.5),
         "ttft_p95": percentile([r["timings"].get("first_token_s", 0.0) for r in rows], 0.95),
         "total_p50": percentile([r["timings"].get("total_s", 0.0) for r in rows], 0.5),
         "total_p95": percentile([r["timings"].get("total_s", 0.0) for r in rows], 0.95),
     }
+    if synthesis:
+        out["key_points_covered"] = _mean([r["key_points_covered"] for r in synthesis])
+        supported = [r["sentences_supported"] for r in synthesis if r.get("sentences_supported") is not None]
+        out["synthesis_sentences_supported"] = _mean(supported)
+        out["synthesis_sentences"] = _mean([float(len(r.get("sentences", []))) for r in synthesis])
     if ranks:
         out.update(retrieval_scores(ranks))
     return out

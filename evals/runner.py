@@ -14,7 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evals.dataset import Question
-from evals.metrics import contains_gold, score_answer
+from evals.metrics import contains_gold, key_points_covered, score_answer
 from evals.retrieval import gold_rank
 from qa.answers import Answer, Answerer, Done, Retrieved
 from qa.citations import Check
@@ -86,6 +86,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         return row
     assert answer is not None
     verdict = answer.verdict
+    passage_articles = list(dict.fromkeys(p.article_id for p in answer.passages))
     written = sum(len(s.cited) for s in verdict.sentences) if verdict else 0
     verified = (
         sum(len(set(s.cited) & set(s.sources)) for s in verdict.sentences if s.state is Check.VERIFIED)
@@ -112,11 +113,17 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         markers_written=written,
         markers_verified=verified,
         cited_passage_has_gold=any(contains_gold(c.passage.text, question.answers) for c in answer.citations),
+        passage_articles=passage_articles,
+        article_in_passages=question.article_id in passage_articles,
+        evidence_has_gold=contains_gold(" ".join(s.text for s in sources), question.answers),
+        sentences_supported=(len(verdict.kept) / len(verdict.sentences)) if verdict and verdict.sentences else None,
         timings=answer.timings,
         prompt_tokens=answer.prompt_tokens,
         question_coverage=verdict.question_coverage if verdict else None,
         confidence=answer.confidence,
     )
+    if question.key_points:
+        row["key_points_covered"] = key_points_covered(answer.text if not answer.abstained else "", question.key_points)
     return row
 
 

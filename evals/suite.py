@@ -50,11 +50,15 @@ def run_suite(
     retrieval_only: bool = False,
     progress: bool = True,
     llm: LLM | None = None,
+    titles: Sequence[str] = (),
 ) -> SuiteResult:
+    """``titles`` keeps the questions on those articles only (all articles are still indexed, so
+    retrieval still has to choose among them)."""
     dataset = load_dataset(dataset_folder)
+    pool = dataset.on_titles(titles) if titles else dataset.questions
     eval_settings, _report = dataset.index(settings, progress=progress)
     answerer = Answerer(eval_settings, llm=llm or LLM(replace(eval_settings), progress=progress))
-    questions = sample(dataset.questions, limit, offset_seed)
+    questions = sample(pool, limit, offset_seed)
     rows = run_questions(answerer, questions, folder, retrieval_only=retrieval_only, progress=progress)
     wanted = {q.id for q in questions}
     rows = [r for r in rows if r["id"] in wanted]

@@ -273,6 +273,10 @@ def doctor_command(settings: Settings, model: str | None, base_url: str | None) 
 @click.argument("dataset", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--limit", type=int, help="Ask N questions (a fixed sample, half unanswerable where possible).")
 @click.option("--retrieval-only", is_flag=True, help="Measure retrieval only (no LLM).")
+@click.option(
+    "--titles",
+    help="Only questions on articles with these titles, comma-separated (e.g. 'Warsaw,Force'): tune on some, report on others.",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder [default evals/runs/NAME].")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming the run folder.")
 @click.option(
@@ -285,7 +289,7 @@ def doctor_command(settings: Settings, model: str | None, base_url: str | None) 
     "--fail-under",
     multiple=True,
     metavar="METRIC=VALUE",
-    help="Exit 1 when METRIC (e.g. f1, abstention_recall) is under VALUE; `false_abstention` and times fail when over.",
+    help="Exit 1 when METRIC (e.g. f1, abstention_recall) is under VALUE; `false_abstention`, `answered_but_wrong` and times fail when over.",
 )
 @_llm_options
 @click.pass_obj
@@ -294,6 +298,7 @@ def eval_command(
     dataset: Path | None,
     limit: int | None,
     retrieval_only: bool,
+    titles: str | None,
     out: Path | None,
     fresh: bool,
     compare_to: Path | None,
@@ -313,12 +318,18 @@ def eval_command(
 
     settings = _with_llm(settings, model, base_url)
     dataset = dataset or SEED_DATASET
-    name = dataset.name + (f"-n{limit}" if limit else "") + ("-retrieval" if retrieval_only else "")
+    wanted = tuple(t.strip() for t in (titles or "").split(",") if t.strip())
+    name = (
+        dataset.name
+        + ("-" + "-".join(t.replace(" ", "_") for t in wanted) if wanted else "")
+        + (f"-n{limit}" if limit else "")
+        + ("-retrieval" if retrieval_only else "")
+    )
     out = out or Path("evals") / "runs" / name
     if fresh:
         shutil.rmtree(out, ignore_errors=True)
     try:
-        result = run_suite(dataset, settings, out, limit=limit, retrieval_only=retrieval_only)
+        result = run_suite(dataset, settings, out, limit=limit, retrieval_only=retrieval_only, titles=wanted)
     except (FileNotFoundError, ValueError, LLMError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{result.dataset.name}: {len(result.rows)} questions, results in {out}/results.jsonl")
@@ -342,7 +353,7 @@ def _threshold_failures(summary: dict[str, float], rules: tuple[str, ...]) -> li
         if metric not in summary or not raw:
             raise click.UsageError(f"--fail-under {rule!r}: use METRIC=VALUE with a metric of the report")
         value, limit = summary[metric], float(raw)
-        lower_is_better = metric == "false_abstention" or metric.endswith(("_p50", "_p95"))
+        lower_is_better = metric in ("false_abstention", "answered_but_wrong") or metric.endswith(("_p50", "_p95"))
         if (value > limit) if lower_is_better else (value < limit):
             failures.append(f"{metric} = {value:.3f} (limit {limit})")
     return failures
