@@ -109,6 +109,9 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
             {"number": s.number, "article_id": s.article_id, "start": s.start, "end": s.end, "text": s.text}
             for s in sources
         ],
+        passages=[
+            {"article_id": p.article_id, "start": p.start, "end": p.end, "text": p.text} for p in answer.passages
+        ],
         scores=score_answer(question.answerable, answer.abstained, answer.text, question.answers),
         markers_written=written,
         markers_verified=verified,
@@ -121,6 +124,8 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         prompt_tokens=answer.prompt_tokens,
         question_coverage=verdict.question_coverage if verdict else None,
         confidence=answer.confidence,
+        found=answer.found,
+        form=str(answer.form),
     )
     if question.key_points:
         row["key_points_covered"] = key_points_covered(answer.text if not answer.abstained else "", question.key_points)
@@ -128,11 +133,19 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
 
 
 def source_objects(row: dict[str, Any]) -> list[Source]:
-    """Rebuild the sources of a saved row (to re-check saved replies without the model)."""
+    """Rebuild the sources of a saved row, each inside its saved passage (to re-check saved
+    replies without the model)."""
     from qa.passages import Passage
 
+    passages = [
+        Passage(p["text"], p["article_id"], "", "", "", "", "", p["start"], p["end"], rank, 0.0)
+        for rank, p in enumerate(row.get("passages", []), 1)
+    ]
     sources = []
     for s in row.get("sources", []):
-        passage = Passage(s["text"], s["article_id"], "", "", "", "", "", s["start"], s["end"], 1, 0.0)
-        sources.append(Source(s["number"], s["text"], s["start"], s["end"], passage, 0.0))
+        around = next(
+            (p for p in passages if p.article_id == s["article_id"] and p.start <= s["start"] and s["end"] <= p.end),
+            Passage(s["text"], s["article_id"], "", "", "", "", "", s["start"], s["end"], 1, 0.0),
+        )
+        sources.append(Source(s["number"], s["text"], s["start"], s["end"], around, 0.0))
     return sources

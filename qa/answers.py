@@ -16,14 +16,15 @@ from typing import Any
 from index.settings import Settings
 from qa.citations import Check, Verdict, Verifier, answer_confidence
 from qa.evidence import Source, select_sources
+from qa.forms import Form, question_form
 from qa.llm import LLM, LLMError, Usage
 from qa.passages import Passage
-from qa.prompt import build_messages, build_rewrite_messages
+from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
 from qa.retriever import Filters, Retriever
 
 NOT_IN_ARTICLES = "The articles don't say."
 PASSAGES_PER_QUESTION = 4
-ANSWER_MAX_TOKENS = 120
+ANSWER_MAX_TOKENS = {Form.FACT: 80, Form.SYNTHESIS: 260}
 _REFERS_BACK = re.compile(
     r"^(and|but|so|also|then|what about|how about)\b|\b(he|she|it|they|them|his|her|its|their|this|that|these|those|there|then)\b",
     re.IGNORECASE,
@@ -75,7 +76,10 @@ class Answer:
     confidence: float | None = None
     """The model's least confident log probability on its answer's own words (None if not reported)."""
     verdict: Verdict | None = None
-    """The sentence-by-sentence check of the model's reply (None when no source was selected)."""
+    """The sentence-by-sentence check of the model's reply (None when no reply was written)."""
+    found: float | None = None
+    """The model's probability that the sources hold the answer ("Found: Yes"; None if not reported)."""
+    form: Form = Form.FACT
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,18 +136,25 @@ class Answerer:
         ``LLMError`` when the model cannot be reached; both carry a message for the user."""
         started = time.perf_counter()
         standalone = self.standalone(question, history)
-        passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=filters)
-        sources = select_sources(standalone, passages, self.retriever.embedder)
+        form = question_form(standalone)
+        passages, sources = self.evidence(standalone, form, filters)
         retrieved_at = time.perf_counter()
         yield Retrieved(standalone, passages, sources)
         if not sources:
             yield Done(self._abstain(question, standalone, passages, "nothing relevant was found", "", started))
             return
+        messages = build_messages(standalone, sources, form)
+        found = self.llm.yes_probability(with_reply_start(messages, FOUND_PREFIX))
+        if not self.verifier.found_enough(found):
+            answer = self._abstain(question, standalone, passages, "the sources do not hold the answer", "", started)
+            answer.found, answer.form = found, form
+            yield Done(answer)
+            return
         usage = Usage()
         pieces: list[str] = []
         first_token_at = None
-        messages = build_messages(standalone, sources)
-        for piece in self.llm.stream(messages, max_tokens=ANSWER_MAX_TOKENS, usage=usage, logprobs=True):
+        reply = with_reply_start(messages, ANSWER_PREFIX)
+        for piece in self.llm.stream(reply, max_tokens=ANSWER_MAX_TOKENS[form], usage=usage, logprobs=True):
             if first_token_at is None:
                 first_token_at = time.perf_counter()
             pieces.append(piece)
@@ -158,8 +169,16 @@ class Answerer:
         }
         answer = self._compose(question, standalone, passages, sources, verdict, raw)
         answer.timings, answer.prompt_tokens, answer.confidence = timings, usage.prompt_tokens, confidence
-        answer.verdict = verdict
+        answer.verdict, answer.found, answer.form = verdict, found, form
         yield Done(answer)
+
+    def evidence(
+        self, standalone: str, form: Form = Form.FACT, filters: Filters | None = None
+    ) -> tuple[list[Passage], list[Source]]:
+        """What the model will be shown for a (standalone) question: the passages retrieval found
+        and the numbered source sentences chosen from them."""
+        passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=filters)
+        return passages, select_sources(standalone, passages, self.retriever.embedder, form)
 
     def standalone(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A follow-up ("and until when?") rewritten from the chat history into a full question."""
@@ -186,7 +205,7 @@ class Answerer:
     ) -> Answer:
         if verdict.abstain:
             reason = (
-                "the model found no answer in the sources"
+                "the sources do not hold the answer"
                 if verdict.declined
                 else "the answer's claims are not about what was asked"
                 if verdict.off_question

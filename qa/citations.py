@@ -10,10 +10,13 @@ is checked against the source sentences:
 - a sentence no source supports is removed (``unsupported``).
 
 "Supports" is lexical and strict on purpose: the words the answer adds to the question (names,
-numbers, facts) must be in the source sentence, and every number must be there exactly. Then the
-answer as a whole must be about what was asked: the question's names and numbers must appear in
-the supporting text, or the answer is withheld. That second check is what catches the answer that
-quotes the right passage for a question the passage does not answer.
+numbers, facts) must be in the source sentence, every number must be there exactly, and every
+name the sentence uses must be one the cited source gives (the entity rule: "Zhao Leji went in
+June 2019" citing "President Xi Jinping went in June 2019" is not supported, although the
+question was about Zhao Leji). A sentence that adds nothing to the question (an echo of it)
+supports nothing. Then the answer as a whole must be about what was asked: the question's names
+and numbers must appear in the supporting text, or the answer is withheld. That second check is
+what catches the answer that quotes the right passage for a question the passage does not answer.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ _STOP = frozenset(bm25s.stopwords.STOPWORDS_EN) | {
     "sources",
     "article",
     "articles",
+    "yes",
+    "no",
+    "found",
+    "answer",
 }
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -62,6 +69,10 @@ _DECLINE = re.compile(
     r"(cannot|can't|can not|unable to) (tell|determine|answer|find)|no information|not (mentioned|stated|specified)",
     re.IGNORECASE,
 )
+
+
+_FOUND_NO = re.compile(r"\s*found\s*:\s*no\b", re.IGNORECASE)
+_REPLY_HEAD = re.compile(r"^\s*(found\s*:\s*yes\b[.,]?\s*)?(answer\s*:\s*)?", re.IGNORECASE)
 
 
 class Check(StrEnum):
@@ -114,6 +125,11 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
+def names(text: str) -> set[str]:
+    """Stemmed capitalised words (people, places, organisations, months): the entities a sentence names."""
+    return {_STEM.stemWord(w.lower()) for w in _WORD.findall(text) if w[:1].isupper() and w.lower() not in _STOP}
+
+
 def key_terms(question: str) -> set[str]:
     """The question's names and numbers: capitalised words after the first, and digits."""
     words = _WORD.findall(question)
@@ -159,8 +175,7 @@ def _present(key: str, context: set[str]) -> bool:
 
 def split_answer(raw: str) -> list[tuple[str, tuple[int, ...]]]:
     """(sentence without markers, cited numbers) for each sentence of the model's reply."""
-    text = raw.strip()
-    text = re.sub(r"^\s*answer\s*:\s*", "", text, flags=re.IGNORECASE)
+    text = _REPLY_HEAD.sub("", raw.strip(), count=1)
     out: list[tuple[str, tuple[int, ...]]] = []
     for start, end in split_sentences(text):
         sentence = text[start:end]
@@ -178,14 +193,19 @@ def split_answer(raw: str) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def support(claim: str, question: str, source_text: str) -> float:
-    """How much of what the claim adds to the question the source states (0..1); 0 if a number is missing."""
+    """How much of what the claim adds to the question the source states (0..1).
+
+    0 when a number or a name of the claim is not in the source, or when the claim adds nothing
+    to the question (an echo)."""
     if not numbers(claim) <= numbers(source_text):
         return 0.0
-    claim_terms = terms(claim)
-    new = claim_terms - terms(question) or claim_terms
+    source_terms = terms(source_text)
+    if not all(_present(name, source_terms) for name in names(claim)):
+        return 0.0
+    new = terms(claim) - terms(question)
     if not new:
         return 0.0
-    return len(new & terms(source_text)) / len(new)
+    return len(new & source_terms) / len(new)
 
 
 @dataclass(frozen=True)
@@ -199,29 +219,46 @@ class Verifier:
     min_confidence: float | None = -1.5
     """Abstain when the model's least confident step on its answer's own words is below this
     log probability (needs an endpoint that reports log probabilities)."""
+    min_found: float = 0.5
+    """Abstain before answering when the model's probability of "Found: Yes" is below this."""
+
+    def found_enough(self, found: float | None) -> bool:
+        """Is the model sure enough that the sources hold the answer to write one? (Without log
+        probabilities there is no signal, and the checks of the written answer decide.)"""
+        return found is None or found >= self.min_found
 
     def verify(self, raw: str, question: str, sources: Sequence[Source], confidence: float | None = None) -> Verdict:
         verdict = Verdict(confidence=confidence)
-        if ABSTAIN_TOKEN.lower() in raw.lower() or _DECLINE.search(raw):
+        if ABSTAIN_TOKEN.lower() in raw.lower() or _DECLINE.search(raw) or _FOUND_NO.match(raw):
             verdict.declined = True
             return verdict
         by_number = {s.number: s for s in sources}
         for claim, cited in split_answer(raw):
-            scores = {s.number: support(claim, question, s.text) for s in sources}
-            good_cited = tuple(n for n in dict.fromkeys(cited) if n in by_number and scores[n] >= self.min_support)
-            best = max(scores, key=lambda n: scores[n], default=None)
-            if good_cited:
-                state, kept = Check.VERIFIED, good_cited
-            elif best is not None and scores[best] >= self.min_support:
-                state, kept = (Check.REATTRIBUTED if cited else Check.ADDED), (best,)
-            else:
-                state, kept = Check.UNSUPPORTED, ()
-            level = max((scores[n] for n in kept), default=max(scores.values(), default=0.0))
-            verdict.sentences.append(CheckedSentence(claim, cited, kept, state, level))
+            verdict.sentences.append(self._check_sentence(claim, cited, question, by_number))
         self._check_question(verdict, question, sources)
         if self.min_confidence is not None and confidence is not None and confidence < self.min_confidence:
             verdict.unsure = True
         return verdict
+
+    def _check_sentence(
+        self, claim: str, cited: tuple[int, ...], question: str, by_number: dict[int, Source]
+    ) -> CheckedSentence:
+        scores = {n: support(claim, question, s.text) for n, s in by_number.items()}
+        named = tuple(n for n in dict.fromkeys(cited) if n in by_number)
+        good_cited = tuple(n for n in named if scores[n] >= self.min_support)
+        if good_cited:
+            return CheckedSentence(claim, cited, good_cited, Check.VERIFIED, max(scores[n] for n in good_cited))
+        if len(named) > 1:
+            # "Zhao Leji will head the delegation, which stays until Saturday [1][2]": each source
+            # states half of it, the two together state it all.
+            together = support(claim, question, " ".join(by_number[n].text for n in named))
+            if together >= self.min_support:
+                return CheckedSentence(claim, cited, named, Check.VERIFIED, together)
+        best = max(scores, key=lambda n: scores[n], default=None)
+        if best is not None and scores[best] >= self.min_support:
+            state = Check.REATTRIBUTED if cited else Check.ADDED
+            return CheckedSentence(claim, cited, (best,), state, scores[best])
+        return CheckedSentence(claim, cited, (), Check.UNSUPPORTED, max(scores.values(), default=0.0))
 
     def _check_question(self, verdict: Verdict, question: str, sources: Sequence[Source]) -> None:
         """Is the supported answer about what was asked? The question's words are looked for in the

@@ -7,6 +7,8 @@ come back as typed errors with plain messages; the client retries what a retry c
 
 from __future__ import annotations
 
+import contextlib
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,7 +132,7 @@ class LLM:
         endpoint = self.endpoint
         if logprobs:
             extra["logprobs"] = True
-        try:
+        with self._faults(endpoint):
             stream = self.client.chat.completions.create(
                 model=endpoint.model,
                 messages=messages,  # type: ignore[arg-type]
@@ -154,6 +156,12 @@ class LLM:
                     usage.tokens.extend((item.token, float(item.logprob)) for item in content)
                 if choices and choices[0].delta and choices[0].delta.content:
                     yield choices[0].delta.content
+
+    @contextlib.contextmanager
+    def _faults(self, endpoint: Endpoint) -> Iterator[None]:
+        """Turn the client's exceptions into ``LLMError`` subclasses with plain messages."""
+        try:
+            yield
         except openai.RateLimitError as error:
             raise LLMRateLimited(
                 f"the LLM endpoint {endpoint.base_url} is rate-limiting requests (429) even after "
@@ -188,6 +196,33 @@ class LLM:
 
     def complete(self, messages: list[dict[str, str]], *, max_tokens: int = 80) -> str:
         return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    def yes_probability(self, messages: list[dict[str, str]], *, max_tokens: int = 3) -> float | None:
+        """P(Yes) / (P(Yes) + P(No)) for the first yes-or-no word of the reply, from the top 10 log
+        probabilities; None when the endpoint reports no log probabilities or writes neither word.
+
+        " Yes", "Yes" and " yes" are added up (a dict keyed by the stripped token would let a
+        0.001 "Yes" overwrite a 0.9 " Yes", as the notes on the offline models warn)."""
+        endpoint = self.endpoint
+        with self._faults(endpoint):
+            reply = self.client.chat.completions.create(
+                model=endpoint.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=0,
+                max_tokens=max_tokens,
+                logprobs=True,
+                top_logprobs=10,
+            )
+            content = getattr(getattr(reply.choices[0], "logprobs", None), "content", None) if reply.choices else None
+            for step in content or []:
+                mass = {"yes": 0.0, "no": 0.0}
+                for alternative in step.top_logprobs or []:
+                    word = alternative.token.strip().lower()
+                    if word in mass:
+                        mass[word] += math.exp(float(alternative.logprob))
+                if mass["yes"] + mass["no"] > 0:
+                    return mass["yes"] / (mass["yes"] + mass["no"])
+        return None
 
     def check(self) -> tuple[bool, str, float]:
         """A tiny request: does the endpoint answer? (for ``citeqa doctor``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -11,12 +12,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeLLM:
-    """``mode``: ok | slow | stall | rate_limited | rate_limited_once | garbage | error."""
+    """``mode``: ok | slow | stall | rate_limited | rate_limited_once | garbage | error.
 
-    def __init__(self, mode: str = "ok", reply: str = "Zhao Leji heads it [1].", delay: float = 5.0) -> None:
+    A request that does not stream is the "Found: Yes/No" step: it is answered with one token,
+    " Yes" or " No", and, when ``found`` is given, top log probabilities that put ``found`` on
+    " Yes" (None: the endpoint reports no log probabilities, as some do)."""
+
+    def __init__(
+        self,
+        mode: str = "ok",
+        reply: str = "Zhao Leji heads it [1].",
+        delay: float = 5.0,
+        found: float | None = None,
+    ) -> None:
         self.mode = mode
         self.reply = reply
         self.delay = delay
+        self.found = found
         self.requests: list[dict] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -42,6 +54,8 @@ class FakeLLM:
                     self._json(429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"Retry-After": "0"})
                 elif mode == "error":
                     self._json(500, {"error": {"message": "boom"}})
+                elif not body.get("stream"):
+                    self._json(200, fake._found_reply(body))
                 elif mode == "slow":
                     time.sleep(fake.delay)
                     self._stream(fake.reply)
@@ -91,6 +105,19 @@ class FakeLLM:
                 self.wfile.write(b"data: [DONE]\n\n")
 
         return Handler
+
+    def _found_reply(self, body: dict) -> dict:
+        found = 0.5 if self.found is None else self.found
+        token = " Yes" if found >= 0.5 else " No"
+        choice: dict = {"index": 0, "message": {"role": "assistant", "content": token}, "finish_reason": "length"}
+        if body.get("logprobs") and self.found is not None:
+            alternatives = [
+                {"token": " Yes", "logprob": math.log(max(found, 1e-9)), "bytes": None},
+                {"token": " No", "logprob": math.log(max(1 - found, 1e-9)), "bytes": None},
+            ]
+            step = {"token": token, "logprob": alternatives[0 if found >= 0.5 else 1]["logprob"], "bytes": None}
+            choice["logprobs"] = {"content": [{**step, "top_logprobs": alternatives}]}
+        return {"id": "x", "object": "chat.completion", "created": 0, "model": "fake", "choices": [choice]}
 
     @contextmanager
     def running(self) -> Iterator[FakeLLM]:

@@ -51,8 +51,9 @@ def test_the_prompt_is_short_and_its_fixed_part_comes_first(seed_settings: Setti
     with FakeLLM("ok", reply="Saturday [1].").running() as fake:
         answerer_for(seed_settings, fake).ask("Until when will the delegation stay?")
         answerer_for(seed_settings, fake).ask("Who is Mao Ning?")
-    first, second = (r["messages"] for r in fake.requests)
+    first, second = (r["messages"] for r in fake.requests if r.get("stream"))
     assert first[0] == second[0]  # identical system prompt: the server can reuse its cache
+    assert first[-1] == {"role": "assistant", "content": "Found: Yes\nAnswer:"}  # the answer continues the reply
     assert first[1]["content"].startswith("Sources:\n[1] ")
     assert len(first[1]["content"]) < 1200  # sentences that matter, not whole chunks
 
@@ -69,7 +70,7 @@ def test_an_invented_answer_becomes_an_abstention_with_the_closest_passages(seed
 def test_a_model_that_declines_is_an_abstention(seed_settings: Settings) -> None:
     with FakeLLM("ok", reply="NOT IN SOURCES").running() as fake:
         answer = answerer_for(seed_settings, fake).ask("How many tourists visit Pyongyang?")
-    assert answer.abstained and "no answer" in answer.reason
+    assert answer.abstained and "do not hold the answer" in answer.reason
 
 
 def test_a_follow_up_is_rewritten_before_retrieval(seed_settings: Settings) -> None:
