@@ -19,6 +19,7 @@ from evals.retrieval import gold_rank
 from qa.answers import Answer, Answerer, Done, Retrieved
 from qa.citations import Check
 from qa.evidence import Source
+from qa.forms import question_form
 from qa.llm import LLMError
 
 RESULTS = "results.jsonl"
@@ -70,6 +71,10 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
     if question.answerable and not question.history:
         row["gold_rank"] = gold_rank(answerer.retriever, question, "hybrid")
     if retrieval_only:
+        if question.answerable and not question.history:
+            passages, sources = answerer.evidence(question.question, question_form(question.question))
+            row["article_in_passages"] = question.article_id in {p.article_id for p in passages}
+            row["evidence_has_gold"] = contains_gold(" ".join(s.text for s in sources), question.answers)
         return row
     history = [(earlier, "") for earlier in question.history]
     sources: list[Source] = []

@@ -68,4 +68,11 @@ def run_suite(
 
 def summarize_retrieval(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     ranks = [r.get("gold_rank") for r in rows if r.get("answerable") and "gold_rank" in r]
-    return {"questions": len(ranks), **retrieval_scores(ranks)}
+    found = [r for r in rows if "article_in_passages" in r]
+    retrieved = [r for r in found if r["article_in_passages"]]
+    summary = {"questions": len(ranks), **retrieval_scores(ranks)}
+    if found:
+        summary["article_in_passages"] = sum(r["article_in_passages"] for r in found) / len(found)
+    if retrieved:
+        summary["evidence_recall"] = sum(r["evidence_has_gold"] for r in retrieved) / len(retrieved)
+    return summary

@@ -68,3 +68,19 @@ def test_an_article_with_instructions_does_not_change_the_rules(answerer: Answer
     answer = answerer.ask("Until when will the delegation be in North Korea?")
     assert "cheese" not in answer.text.lower()
     assert "Saturday" in answer.text
+
+
+def test_the_readme_example_names_the_man_who_leads_the_delegation(answerer: Answerer) -> None:
+    # It named Defense Minister Sergei Shoigu (who led Russia's delegation last July) before.
+    answer = answerer.ask("Who leads the delegation?")
+    assert not answer.abstained, answer.raw
+    assert "Zhao Leji" in answer.text and "Shoigu" not in answer.text
+    assert any("Zhao Leji" in c.quote for c in answer.citations)
+
+
+def test_a_summary_is_several_cited_sentences_not_an_abstention(answerer: Answerer) -> None:
+    answer = answerer.ask("Summarize the article in three points.")
+    assert not answer.abstained, (answer.reason, answer.raw)
+    assert len(answer.sentences) >= 2
+    assert all(sentence.citations for sentence in answer.sentences)
+    assert "cheese" not in answer.text.lower()

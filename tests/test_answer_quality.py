@@ -1,0 +1,256 @@
+"""The failures readers met, replayed on recorded model replies: a wrong entity with a citation
+that looked checked, an echo of the question kept as an answer, a summary declined, and the answer
+sentence left out of the evidence. Each must now come out right (or honestly abstain)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from index.pipeline import Indexer
+from index.settings import Settings
+from qa.answers import Answerer, Done, Retrieved, Token
+from qa.citations import Check, Verifier
+from qa.evidence import Source, select_sources
+from qa.forms import Form, question_form
+from qa.llm import LLM
+from qa.passages import Passage
+from tests.conftest import SEED_FILE, SEEDS
+from tests.fake_llm import FakeLLM
+
+SEED = SEED_FILE.read_text(encoding="utf-8")
+verifier = Verifier()
+
+
+def seed_sources(*sentences: str) -> list[Source]:
+    """Numbered sources cut from the seed article, as the evidence step would."""
+    passage = Passage(SEED, "seed.txt", "h", "Title", "Bloomberg", "2024", "", 0, len(SEED), 1, 1.0)
+    out = []
+    for number, sentence in enumerate(sentences, 1):
+        start = SEED.index(sentence)
+        out.append(Source(number, sentence, start, start + len(sentence), passage, 1.0))
+    return out
+
+
+def text_sources(text: str) -> list[Source]:
+    passage = Passage(text, "other.txt", "h", "Title", "", "", "", 0, len(text), 1, 1.0)
+    return [Source(1, text, 0, len(text), passage, 1.0)]
+
+
+XI_SENTENCE = (
+    "Zhao will be the highest-ranking official to visit the North Korean capital since President Xi Jinping "
+    "went in June 2019 and told leader Kim Jong Un the world wanted him to make progress in nuclear talks."
+)
+ZHAO_SENTENCE = "Zhao Leji, China’s No. 3 official, will head the delegation"
+SATURDAY_SENTENCE = "The delegation will be in North Korea until Saturday, China’s Foreign Ministry said."
+
+
+# ---- wrong entities ---------------------------------------------------------------------
+
+
+def test_a_person_the_cited_sentence_does_not_name_is_not_supported() -> None:
+    # Recorded: the follow-up "And when did he go there?" was answered with Xi Jinping's visit.
+    verdict = verifier.verify(
+        "Zhao Leji went to North Korea in June 2019 [1].",
+        "When did Zhao Leji go to North Korea?",
+        seed_sources(XI_SENTENCE),
+    )
+    assert verdict.sentences[0].state is Check.UNSUPPORTED
+    assert verdict.abstain
+
+
+def test_the_person_the_cited_sentence_does_name_is_supported() -> None:
+    verdict = verifier.verify(
+        "Xi Jinping went to North Korea in June 2019 [1].",
+        "When did Xi Jinping visit North Korea?",
+        seed_sources(XI_SENTENCE),
+    )
+    assert verdict.sentences[0].state is Check.VERIFIED
+    assert not verdict.abstain
+
+
+def test_a_name_from_the_question_may_come_from_the_sentence_that_introduces_the_cited_one() -> None:
+    # "The Russian delegation was led by Sergei Shoigu": the sentence before it says the
+    # delegations went "to Pyongyang in July last year".
+    sentence = "The Russian delegation was led by Defense Minister Sergei Shoigu"
+    verdict = verifier.verify(
+        "Sergei Shoigu led the Russian delegation to Pyongyang in July last year [1].",
+        "Who led the Russian delegation to Pyongyang in July last year?",
+        seed_sources(sentence),
+    )
+    assert verdict.sentences[0].state is Check.VERIFIED
+
+
+def test_a_who_question_is_not_answered_by_the_person_it_names() -> None:
+    sentence = "The Russian delegation was led by Defense Minister Sergei Shoigu"
+    question = "Who guided Shoigu's tour of the weapons display?"
+    wrong = verifier.verify(
+        "Sergei Shoigu guided the tour of the weapons display [1].", question, seed_sources(sentence)
+    )
+    assert wrong.sentences[0].state is Check.UNSUPPORTED
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "source"),
+    [
+        (
+            "Which body enforces the Charter of Fundamental Rights?",
+            "The European Council enforces the Charter [1].",
+            "The Charter of Fundamental Rights is enforced by the European Court of Justice.",
+        ),
+        (
+            "Which fort did the French build at the Forks of the Ohio?",
+            "The French built Fort Coligny at the Forks of the Ohio [1].",
+            "The French built Fort Duquesne at the Forks of the Ohio in 1754.",
+        ),
+    ],
+)
+def test_an_organisation_or_place_swapped_for_a_near_namesake_is_not_supported(
+    question: str, reply: str, source: str
+) -> None:
+    verdict = verifier.verify(reply, question, text_sources(source))
+    assert verdict.sentences[0].state is Check.UNSUPPORTED
+
+
+# ---- echoes ---------------------------------------------------------------------------
+
+
+def test_an_echo_of_the_question_is_not_an_answer() -> None:
+    question = "Case complexities provide three likelihoods of what differing variable?"
+    source = "Case complexities provide three likelihoods of what differing variable: best, worst and average case."
+    verdict = verifier.verify(
+        "Case complexities provide three likelihoods of what differing variable [1].", question, text_sources(source)
+    )
+    assert verdict.sentences[0].state is Check.UNSUPPORTED
+    assert verdict.abstain
+    answered = verifier.verify("The variable is the case: best, worst and average [1].", question, text_sources(source))
+    assert not answered.abstain
+
+
+# ---- several sources for one sentence ----------------------------------------------------
+
+
+def test_a_sentence_built_from_two_cited_sources_is_verified_by_both() -> None:
+    verdict = verifier.verify(
+        "Zhao Leji will head the delegation, which stays in North Korea until Saturday [1][2].",
+        "Who leads the delegation and how long will it stay?",
+        seed_sources(ZHAO_SENTENCE, SATURDAY_SENTENCE),
+    )
+    [sentence] = verdict.sentences
+    assert (sentence.state, sentence.sources) == (Check.VERIFIED, (1, 2))
+
+
+# ---- the evidence the model sees ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    settings = Settings(home=tmp_path_factory.mktemp("quality") / "home")
+    Indexer(settings).index_paths([SEEDS])
+    return Answerer(dataclasses.replace(settings, openai_base_url="http://127.0.0.1:9/v1", model="unused"))
+
+
+@pytest.mark.parametrize(
+    ("question", "needed"),
+    [
+        # The 110-token budget left this answer out; the README's example met Shoigu instead of Zhao.
+        ("Where were the North Korean arms said to end up?", "munitions dumps near the border with Ukraine"),
+        ("Who leads the delegation?", "Zhao Leji, China’s No. 3 official, will head the delegation"),
+    ],
+)
+def test_the_answer_sentence_reaches_the_model(seed_answerer: Answerer, question: str, needed: str) -> None:
+    _passages, sources = seed_answerer.evidence(question)
+    assert any(needed in s.text for s in sources), [s.text for s in sources]
+
+
+def test_credit_lines_and_copyright_notices_are_never_evidence(seed_answerer: Answerer) -> None:
+    for question in ("Who leads the delegation?", "Who helped write the article?", "Summarize the article."):
+        _passages, sources = seed_answerer.evidence(question, question_form(question))
+        assert not any(s.text.startswith(("--With assistance", "©")) for s in sources)
+
+
+def test_a_summary_is_shown_more_evidence_starting_from_the_lede(seed_answerer: Answerer) -> None:
+    question = "Summarize the article in three points."
+    passages, fact = seed_answerer.evidence(question, Form.FACT)
+    synthesis = select_sources(question, passages, seed_answerer.retriever.embedder, Form.SYNTHESIS)
+    assert len(synthesis) > len(fact)
+    assert synthesis[0].start == 0  # the lede: "China is sending its highest-level delegation..."
+    assert [s.start for s in synthesis] == sorted(s.start for s in synthesis)  # article order
+
+
+# ---- the form of the answer -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "form"),
+    [
+        ("Summarize the article in three points.", Form.SYNTHESIS),
+        ("Why is China sending the delegation now?", Form.SYNTHESIS),
+        ("List the officials named in the article.", Form.SYNTHESIS),
+        ("Give a timeline of the visits to Pyongyang.", Form.SYNTHESIS),
+        ("Compare the Russian and Chinese delegations.", Form.SYNTHESIS),
+        ("Who leads the delegation?", Form.FACT),
+        ("How did the Korean Central News Agency describe the visit?", Form.FACT),
+        ("How many members does the Politburo have?", Form.FACT),
+    ],
+)
+def test_the_question_decides_the_form_of_the_answer(question: str, form: Form) -> None:
+    assert question_form(question) is form
+
+
+def answerer_with(settings: Settings, fake: FakeLLM) -> Answerer:
+    configured = dataclasses.replace(settings, openai_base_url=fake.base_url, model="fake", llm_timeout_s=5)
+    return Answerer(configured, llm=LLM(configured))
+
+
+SUMMARY_REPLY = (
+    " China is sending its highest-level delegation to North Korea in nearly five years [1]. "
+    "Zhao Leji, China's No. 3 official, will head the delegation [2]. "
+    "Russia vetoed a UN Security Council resolution to extend a panel of experts, while China abstained [7]."
+)
+
+
+def test_a_summary_is_answered_in_several_cited_sentences(seed_answerer: Answerer) -> None:
+    settings = seed_answerer.settings
+    with FakeLLM("ok", reply=SUMMARY_REPLY, found=0.97).running() as fake:
+        answer = answerer_with(settings, fake).ask("Summarize the article in three points.")
+        [request] = [r for r in fake.requests if r.get("stream")]
+    assert not answer.abstained, answer.reason
+    assert answer.form is Form.SYNTHESIS
+    assert len(answer.sentences) == 3
+    assert all(sentence.citations for sentence in answer.sentences)
+    assert request["max_tokens"] >= 2 * 80  # room for several sentences, a factoid gets 80
+    assert "two to 5 short sentences" in request["messages"][0]["content"]
+    for citation in answer.citations:
+        assert SEED[citation.start : citation.end] == citation.quote
+
+
+def test_a_factoid_answer_stays_one_short_sentence(seed_answerer: Answerer) -> None:
+    with FakeLLM("ok", reply=" Zhao Leji will head the delegation [1].", found=0.95).running() as fake:
+        answer = answerer_with(seed_answerer.settings, fake).ask("Who leads the delegation?")
+        [request] = [r for r in fake.requests if r.get("stream")]
+    assert answer.text.startswith("Zhao Leji will head the delegation")
+    assert request["max_tokens"] <= 100
+    assert "one short sentence" in request["messages"][0]["content"]
+
+
+# ---- abstention before any answer text --------------------------------------------------------
+
+
+def test_a_model_unsure_that_the_sources_answer_abstains_before_writing(seed_answerer: Answerer) -> None:
+    with FakeLLM("ok", reply="Kim's favourite food is kimchi [1].", found=0.08).running() as fake:
+        events = list(answerer_with(seed_answerer.settings, fake).stream("What is Kim Jong Un's favourite food?"))
+    assert isinstance(events[0], Retrieved)
+    assert not any(isinstance(e, Token) for e in events)  # no answer text was ever shown
+    answer = events[-1].answer
+    assert isinstance(events[-1], Done) and answer.abstained
+    assert answer.found == pytest.approx(0.08)
+    assert [r.get("stream") for r in fake.requests] == [None]  # only the Found step was asked
+    assert fake.requests[0]["messages"][-1] == {"role": "assistant", "content": "Found:"}
+
+
+def test_a_model_sure_that_the_sources_answer_goes_on_to_answer(seed_answerer: Answerer) -> None:
+    with FakeLLM("ok", reply=" Zhao Leji will head the delegation [1].", found=0.9).running() as fake:
+        answer = answerer_with(seed_answerer.settings, fake).ask("Who leads the delegation?")
+    assert not answer.abstained and answer.found == pytest.approx(0.9)
