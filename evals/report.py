@@ -65,9 +65,25 @@ def attribution(dataset_folder: Path) -> str:
     return "\n\n".join(sources) or paragraphs[0]
 
 
+def before_after(before: dict[str, float], after: dict[str, float]) -> list[str]:
+    """A Markdown table of every metric either run reports, before and after ("n/a" where a run
+    predates a metric)."""
+    lines = ["| metric | before | after |", "|---|---|---|"]
+    for key, label in METRICS:
+        if key in before or key in after:
+            lines.append(f"| {label} | {fmt(before.get(key))} | {fmt(after.get(key))} |")
+    return lines
+
+
 def write_report(
-    rows: Sequence[dict[str, Any]], summary: dict[str, float], dataset_name: str, dataset_folder: Path, folder: Path
+    rows: Sequence[dict[str, Any]],
+    summary: dict[str, float],
+    dataset_name: str,
+    dataset_folder: Path,
+    folder: Path,
+    baseline: dict[str, float] | None = None,
 ) -> Path:
+    """``baseline``: the summary of an earlier run, shown beside this one."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -102,6 +118,8 @@ def write_report(
         *[f"| {label} | {fmt(summary[key])} |" for key, label in METRICS if key in summary],
         "",
     ]
+    if baseline is not None:
+        lines += ["## Before and after", "", *before_after(baseline, summary), ""]
     if categories:
         lines += ["## Scores by category", "", "![scores by category](scores_by_category.png)", ""]
         lines += ["| category | mean F1 |", "|---|---|", *[f"| {c} | {v:.3f} |" for c, v in categories.items()], ""]

@@ -79,3 +79,28 @@ def test_comparing_two_runs_shows_what_changed() -> None:
     text = compare(before, after)
     assert text.startswith("1 better, 0 worse")
     assert "Zhao Leji" in text
+
+
+def test_the_report_shows_each_metric_before_and_after(tmp_path: Path) -> None:
+    def row(answerable: bool, abstained: bool, contains: float, **extra: object) -> dict:
+        scores = {"em": 0.0, "f1": contains, "contains": contains}
+        timings = {"first_token_s": 1.0, "total_s": 2.0}
+        return {"id": "x", "question": "Q", "answerable": answerable, "abstained": abstained, "gold": ["a"],
+                "scores": scores, "markers_written": 1, "markers_verified": 1, "cited_passage_has_gold": True,
+                "timings": timings, **extra}  # fmt: skip
+
+    before = summarize([row(True, False, 0.0), row(False, False, 0.0)])  # an old run: no evidence fields
+    after = summarize(
+        [
+            row(True, False, 1.0, article_in_passages=True, evidence_has_gold=True),
+            row(False, True, 1.0),
+            row(True, False, 1.0, key_points_covered=0.5, sentences_supported=1.0, sentences=[{}, {}]),
+        ]
+    )
+    assert after["answered_but_wrong"] == 0.0 and before["answered_but_wrong"] == 1.0
+    assert after["evidence_recall"] == 1.0 and after["key_points_covered"] == 0.5
+    assert after["answer_contains_gold"] == 1.0  # the synthesis question is scored by its key points
+    text = write_report([], after, "seed", SEED_DATASET, tmp_path, baseline=before).read_text()
+    assert "## Before and after" in text
+    assert "| answered but wrong (of the answers given) | 1.000 | 0.000 |" in text
+    assert "| evidence recall: sources shown to the model hold a gold answer (article found) | n/a | 1.000 |" in text

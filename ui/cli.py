@@ -311,7 +311,8 @@ def eval_command(
     retrieval and latency metrics. Interrupted runs resume where they stopped."""
     import shutil
 
-    from evals.report import compare, table, write_report
+    from evals.metrics import summarize
+    from evals.report import before_after, compare, table, write_report
     from evals.runner import load_rows
     from evals.suite import SEED_DATASET, run_suite
     from qa.llm import LLMError
@@ -334,11 +335,17 @@ def eval_command(
         raise click.ClickException(str(error)) from error
     click.echo(f"{result.dataset.name}: {len(result.rows)} questions, results in {out}/results.jsonl")
     click.echo(table(result.summary))
+    earlier = load_rows(compare_to) if compare_to else None
+    baseline = summarize([r for r in earlier if "scores" in r]) if earlier else None
     if not retrieval_only:
-        report = write_report(result.rows, result.summary, result.dataset.name, result.dataset.folder, out)
+        report = write_report(
+            result.rows, result.summary, result.dataset.name, result.dataset.folder, out, baseline=baseline
+        )
         click.echo(f"report: {report}")
-    if compare_to:
-        click.echo(compare(load_rows(compare_to), result.rows))
+    if earlier is not None:
+        if baseline is not None:
+            click.echo("\n".join(before_after(baseline, result.summary)))
+        click.echo(compare(earlier, result.rows))
     failures = _threshold_failures(result.summary, fail_under)
     for failure in failures:
         click.echo(f"FAILED threshold: {failure}", err=True)
