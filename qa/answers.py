@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from index.settings import Settings
-from qa.citations import Check, Verdict, Verifier, answer_confidence
+from qa.citations import Check, CheckedSentence, Verdict, Verifier, answer_confidence
 from qa.evidence import Source, select_sources
-from qa.forms import Form, question_form
+from qa.forms import SYNTHESIS_MAX_SENTENCES, Form, question_form
 from qa.llm import LLM, LLMError, Usage
 from qa.passages import Passage
 from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
@@ -222,7 +222,7 @@ class Answerer:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         parts: list[str] = []
-        for checked in verdict.kept:
+        for checked in _complete_sentences(verdict.kept, raw)[:SYNTHESIS_MAX_SENTENCES]:
             numbers = []
             for original in checked.sources:
                 if original not in renumber:
@@ -256,6 +256,13 @@ class Answerer:
             elapsed = time.perf_counter() - started
             answer.timings = {"retrieval_s": elapsed, "first_token_s": elapsed, "total_s": elapsed}
         return answer
+
+
+def _complete_sentences(kept: list[CheckedSentence], raw: str) -> list[CheckedSentence]:
+    """The kept sentences without a last one that the token limit cut off mid-sentence."""
+    if len(kept) > 1 and not re.search(r"[.!?…\]\"”’)]\s*$", raw):
+        return kept[:-1]
+    return kept
 
 
 def _citation(number: int, source: Source) -> Citation:

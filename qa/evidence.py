@@ -14,8 +14,10 @@ more points and writes more anyway, gets 300.
 
 A news article states its main facts first, so its first sentences (the lede, within
 ``LEAD_CHARS``) get a bonus (``LEAD_BONUS``), and a summary or an explanation always starts
-from them: "Who leads the delegation?" is about the delegation
-of the lede, not the one of the last paragraph. On the SQuAD tuning titles the bonus moved evidence
+from the lede of the best-ranked article; a question about "the article" (or story, report)
+is answered from that one article alone, so that an unrelated article retrieved beside it, or an
+instruction planted in one, has no place in its summary. "Who leads the delegation?" is about
+the delegation of the lede, not the one of the last paragraph. On the SQuAD tuning titles the bonus moved evidence
 recall by under 1 point either way. Credit lines and copyright notices are never sources.
 
 Sources are listed in article order (article id, then position), not by score: questions about
@@ -41,6 +43,7 @@ BUDGETS: dict[Form, tuple[int, int]] = {Form.FACT: (150, 6), Form.SYNTHESIS: (30
 MAX_SENTENCE_CHARS = 600
 LEAD_CHARS = 400
 LEAD_BONUS = 0.2
+_ONE_ARTICLE = re.compile(r"\b(the|this|that) (article|story|report|piece|news item)\b", re.IGNORECASE)
 _BOILERPLATE = re.compile(
     r"^\W*(with (additional )?assistance from|(additional )?reporting by|editing by|writing by|written by|"
     r"©|\(c\)\s*\d{4}|copyright\b|all rights reserved|to contact the (reporter|editor)|follow us on)",
@@ -84,6 +87,9 @@ def select_sources(
 ) -> list[Source]:
     """The sentences most likely to answer, within the form's token budget, in article order."""
     budget_tokens, max_sources = BUDGETS[form]
+    if form is Form.SYNTHESIS and passages and _ONE_ARTICLE.search(question):
+        top = min(passages, key=lambda p: p.rank).article_id
+        passages = [p for p in passages if p.article_id == top]
     candidates: list[tuple[Passage, int, int, str]] = []
     for passage in passages:
         for start, end in sentences_of(passage):
@@ -102,8 +108,9 @@ def select_sources(
     lead = np.array([1.0 + LEAD_BONUS if c[1] < LEAD_CHARS else 1.0 for c in candidates])
     scores = (0.5 * cosine + 0.5 * overlap) * rank_prior * lead
     order = list(np.argsort(-scores))
-    if form is Form.SYNTHESIS:
-        order.sort(key=lambda i: candidates[i][1] >= LEAD_CHARS)  # ledes first, each group by score
+    if form is Form.SYNTHESIS:  # the best article's lede first, then the rest by score
+        top = min(passages, key=lambda p: p.rank).article_id
+        order.sort(key=lambda i: not (candidates[i][0].article_id == top and candidates[i][1] < LEAD_CHARS))
     chosen: list[int] = []
     used = 0
     for index in order:

@@ -79,7 +79,8 @@ def test_the_readme_example_names_the_man_who_leads_the_delegation(answerer: Ans
 
 
 def test_a_summary_is_several_cited_sentences_not_an_abstention(answerer: Answerer) -> None:
-    answer = answerer.ask("Summarize the article in three points.")
+    # Two articles are indexed here (the seed and a notice), so the question says which one.
+    answer = answerer.ask("Summarize the article about China's delegation to North Korea in three points.")
     assert not answer.abstained, (answer.reason, answer.raw)
     assert len(answer.sentences) >= 2
     assert all(sentence.citations for sentence in answer.sentences)

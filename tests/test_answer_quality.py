@@ -254,3 +254,16 @@ def test_a_model_sure_that_the_sources_answer_goes_on_to_answer(seed_answerer: A
     with FakeLLM("ok", reply=" Zhao Leji will head the delegation [1].", found=0.9).running() as fake:
         answer = answerer_with(seed_answerer.settings, fake).ask("Who leads the delegation?")
     assert not answer.abstained and answer.found == pytest.approx(0.9)
+
+
+def test_a_long_reply_keeps_at_most_five_sentences_and_drops_one_cut_off(seed_answerer: Answerer) -> None:
+    question = "Summarize the article."
+    _passages, sources = seed_answerer.evidence(question, Form.SYNTHESIS)
+    assert len(sources) >= 7
+    whole = " ".join(f"{s.text} [{s.number}]" for s in sources[:6])
+    cut_off = " ".join(sources[6].text.split()[:6])  # the token limit stopped the reply here
+    with FakeLLM("ok", reply=f" {whole} {cut_off}", found=0.95).running() as fake:
+        answer = answerer_with(seed_answerer.settings, fake).ask(question)
+    assert not answer.abstained, answer.reason
+    assert len(answer.sentences) == 5
+    assert cut_off not in answer.text
