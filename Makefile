@@ -39,17 +39,18 @@ test: install browser
 	$(MAKE) eval-gate
 
 # The seed set and the fixed SQuAD 2.0 gate sample with the embedded model; fails when a score
-# falls under the floor set from measured figures (see the closing notes of issue 9).
+# falls under the floor set from measured figures, about two questions below them (closing notes
+# of issue 9: seed 0.900 / 0.917 / 0.109 / 0.705; SQuAD gate 0.767 / 0.500 / 0.133).
 eval-gate: install
 	$(BIN)/citeqa --home .citeqa-ci eval --fresh --out evals/runs/ci-seed \
-	  --fail-under answer_contains_gold=0.80 \
-	  --fail-under abstention_recall=0.75 \
-	  --fail-under false_abstention=0.20 \
-	  --fail-under key_points_covered=0.50
+	  --fail-under answer_contains_gold=0.83 \
+	  --fail-under abstention_recall=0.83 \
+	  --fail-under false_abstention=0.17 \
+	  --fail-under key_points_covered=0.60
 	$(BIN)/citeqa --home .citeqa-ci eval evals/data/squad-gate --fresh --out evals/runs/ci-squad \
-	  --fail-under answer_contains_gold=0.55 \
-	  --fail-under abstention_recall=0.20 \
-	  --fail-under false_abstention=0.25
+	  --fail-under answer_contains_gold=0.70 \
+	  --fail-under abstention_recall=0.42 \
+	  --fail-under false_abstention=0.20
 
 lint: install
 	$(BIN)/ruff check --fix .
