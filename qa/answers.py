@@ -24,8 +24,8 @@ from qa.retriever import Filters, Retriever
 
 NOT_IN_ARTICLES = "The articles don't say."
 PASSAGES_PER_QUESTION = 4
-ANSWER_MAX_TOKENS = {Form.FACT: 80, Form.SYNTHESIS: 170}
-"""Five short cited sentences fit in 170 tokens; a reply that loops stops there."""
+ANSWER_MAX_TOKENS = {Form.FACT: 80, Form.SYNTHESIS: 200}
+"""Five short cited sentences fit in 200 tokens; a reply that loops stops there."""
 _REFERS_BACK = re.compile(
     r"^(and|but|so|also|then|what about|how about)\b|\b(he|she|it|they|them|his|her|its|their|this|that|these|those|there|then)\b",
     re.IGNORECASE,
