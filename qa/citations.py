@@ -273,19 +273,29 @@ class Verifier:
             verdict.declined = True
             return verdict
         by_number = {s.number: s for s in sources}
+        before = {n: sentence_before(s) for n, s in by_number.items()}  # once per reply, not per claim
         for claim, cited in split_answer(raw):
-            verdict.sentences.append(self._check_sentence(claim, cited, question, by_number))
+            verdict.sentences.append(self._check_sentence(claim, cited, question, by_number, before))
         self._check_question(verdict, question, sources)
         if self.min_confidence is not None and confidence is not None and confidence < self.min_confidence:
             verdict.unsure = True
         return verdict
 
     def _check_sentence(
-        self, claim: str, cited: tuple[int, ...], question: str, by_number: dict[int, Source]
+        self,
+        claim: str,
+        cited: tuple[int, ...],
+        question: str,
+        by_number: dict[int, Source],
+        before: dict[int, str],
     ) -> CheckedSentence:
         if _WHO.match(question) and only_names_the_asked(claim, question):
             return CheckedSentence(claim, cited, (), Check.UNSUPPORTED, 0.0)
-        scores = {n: support(claim, question, s.text, sentence_before(s)) for n, s in by_number.items()}
+        scores = {n: support(claim, question, s.text, before[n]) for n, s in by_number.items()}
+
+        def joint(numbers: tuple[int, ...], context: str = "") -> float:
+            return support(claim, question, " ".join(by_number[n].text for n in numbers), context)
+
         named = tuple(n for n in dict.fromkeys(cited) if n in by_number)
         good_cited = tuple(n for n in named if scores[n] >= self.min_support)
         if good_cited:
@@ -293,9 +303,7 @@ class Verifier:
         if len(named) > 1:
             # "Zhao Leji will head the delegation, which stays until Saturday [1][2]": each source
             # states half of it, the two together state it all.
-            together = support(
-                claim, question, " ".join(by_number[n].text for n in named), sentence_before(by_number[named[0]])
-            )
+            together = joint(named, before[named[0]])
             if together >= self.min_support:
                 return CheckedSentence(claim, cited, named, Check.VERIFIED, together)
         ranked = sorted(scores, key=lambda n: scores[n], reverse=True)
@@ -306,7 +314,7 @@ class Verifier:
             # "Mao Ning and Choe Son Hui are the spokeswoman and the foreign minister": two
             # sources, one for each.
             pair = tuple(sorted(ranked[:2]))
-            together = support(claim, question, " ".join(by_number[n].text for n in pair))
+            together = joint(pair)
             if together >= self.min_support:
                 return CheckedSentence(claim, cited, pair, state, together)
         return CheckedSentence(claim, cited, (), Check.UNSUPPORTED, max(scores.values(), default=0.0))
