@@ -53,8 +53,8 @@ def grow_to(store: Store, target_chunks: int, articles: list[Article], indexer: 
     originals = []
     for article in articles:
         chunks = indexer.chunker.split(article.text, article.content_hash)
-        got = store.chunks.get(ids=[c.id for c in chunks], include=["embeddings"])
-        originals.append((article, chunks, np.asarray(got["embeddings"], dtype=np.float32)))
+        stored = store.chunk_vectors([c.id for c in chunks])
+        originals.append((article, chunks, np.stack([stored[c.id][1] for c in chunks])))
     copy = 0
     while store.chunk_count() < target_chunks:
         copy += 1

@@ -6,9 +6,12 @@ store's signature (the set of committed articles). A missing, corrupt or stale c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -21,7 +24,9 @@ import Stemmer
 
 from index.store import Store
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+CURRENT = "current"
+KEEP_OLD_VERSIONS_S = 60.0  # a reader that read ``current`` just before a save has this long to load it
 _STEMMER = Stemmer.Stemmer("english")
 
 
@@ -116,33 +121,49 @@ class LexicalCache:
             return self._index
 
     def _load(self) -> LexicalIndex | None:
-        header = self.folder / "header.json"
-        if not header.exists():
-            return None
         try:
-            head = json.loads(header.read_text())
+            current = self.folder / (self.folder / CURRENT).read_text(encoding="utf-8").strip()
+            head = json.loads((current / "header.json").read_text(encoding="utf-8"))
             if head.get("format") != FORMAT_VERSION:
                 return None
-            bm25 = bm25s.BM25.load(str(self.folder / "bm25")) if head["chunk_ids"] else None
+            bm25 = bm25s.BM25.load(str(current / "bm25")) if head["chunk_ids"] else None
             return LexicalIndex(head["signature"], head["chunk_ids"], head["meta"], bm25)
         except (OSError, ValueError, KeyError):
-            return None  # a corrupt cache is simply rebuilt
+            return None  # missing, corrupt, or removed by another process meanwhile: simply rebuilt
 
     def _save(self, index: LexicalIndex) -> None:
-        staging = self.folder.with_name(self.folder.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        """Write a new version in a folder of its own, then point ``current`` at it with one atomic
+        rename. Processes saving at once never share a staging folder (issue 14: a fixed ``.tmp``
+        folder failed 89 of 1,080 refreshes of two processes), and a reader sees the old version or
+        the new one, never a half-written one."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        version = Path(tempfile.mkdtemp(prefix=f"v{FORMAT_VERSION}-", dir=self.folder))
         if index.bm25 is not None:
-            index.bm25.save(str(staging / "bm25"))
+            index.bm25.save(str(version / "bm25"))
         head = {
             "format": FORMAT_VERSION,
             "signature": index.signature,
             "chunk_ids": index.chunk_ids,
             "meta": index.meta,
         }
-        (staging / "header.json").write_text(json.dumps(head))
-        shutil.rmtree(self.folder, ignore_errors=True)
-        staging.rename(self.folder)
+        (version / "header.json").write_text(json.dumps(head), encoding="utf-8")
+        pointer = version.with_suffix(".current")
+        pointer.write_text(version.name, encoding="utf-8")
+        os.replace(pointer, self.folder / CURRENT)
+        self._remove_old_versions(keep=version)
+
+    def _remove_old_versions(self, keep: Path) -> None:
+        """Versions other than the current one, once old enough that no reader is still loading them."""
+        cutoff = time.time() - KEEP_OLD_VERSIONS_S
+        for entry in self.folder.iterdir():
+            if entry == keep or entry.name == CURRENT:
+                continue
+            with contextlib.suppress(FileNotFoundError):  # another process removed it first
+                if entry.stat().st_mtime < cutoff:
+                    if entry.is_dir():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
 
 
 def cache_folder(store: Store) -> Path:

@@ -11,9 +11,12 @@ killed part-way leaves no half-indexed article and the next run completes the wo
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +24,12 @@ from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
+from chromadb.api.shared_system_client import SharedSystemClient
 
 from index.articles import Article
 from index.chunking import Chunk
 from index.embeddings import CiteqaEmbeddingFunction
+from index.folder_lock import FolderLock
 from index.metadata import date_bounds
 from index.settings import Settings
 
@@ -92,63 +97,198 @@ def open_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(path))
 
 
-class Store:
-    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+class _Connection:
+    """The one Chroma client of this process for a data folder, behind the folder's lock.
+
+    Every ``Store`` on the same folder shares it, so that reopening a stale embedded client (after
+    another process wrote) never leaves another ``Store`` of this process holding a stopped one.
+    """
+
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.client = client if client is not None else open_client(settings)
+        self.lock = FolderLock(Path(settings.home))
+        self._client: Any = None
+        self._seen: str | None = None
+        self._collections: dict[str, Any] = {}
+
+    @contextmanager
+    def reading(self) -> Iterator[_Connection]:
+        with self.lock.reading() as outermost:
+            if outermost:
+                self._catch_up()
+            yield self
+
+    @contextmanager
+    def writing(self) -> Iterator[_Connection]:
+        with self.lock.writing() as outermost:
+            if outermost:
+                self._catch_up()
+            yield self
+        if outermost:
+            self._seen = self.lock.stamped
+
+    def collection(self, name: str, embedding_function: Any) -> Any:
+        if name not in self._collections:
+            self._collections[name] = self._client.get_or_create_collection(
+                name, embedding_function=embedding_function, configuration={"hnsw": {"space": "cosine"}}
+            )
+        return self._collections[name]
+
+    def collection_names(self) -> set[str]:
+        return {c.name for c in self._client.list_collections()}
+
+    def max_batch_size(self) -> int:
+        return int(self._client.get_max_batch_size())
+
+    def _catch_up(self) -> None:
+        """Open the client, or reopen it when another process has written since this one looked."""
+        generation = self.lock.generation()
+        if self._client is not None and (generation == self._seen or self.settings.chroma_url):
+            return
+        if self._client is not None:
+            self._close_embedded()
+        self._client = open_client(self.settings)
+        self._collections = {}
+        self._seen = generation
+
+    def _close_embedded(self) -> None:
+        self._client.close()
+        # Chroma shares one system per path in a process; one still held elsewhere would be reused stale.
+        identifier = getattr(self._client, "_identifier", None)
+        system = SharedSystemClient._identifier_to_system.pop(identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        if system is not None:
+            system.stop()
+
+
+_connections: dict[tuple[str, str], _Connection] = {}
+_connections_lock = threading.Lock()
+
+
+def _connection(settings: Settings) -> _Connection:
+    key = (str(Path(settings.home).resolve()), settings.chroma_url or "")
+    with _connections_lock:
+        if key not in _connections:
+            _connections[key] = _Connection(settings)
+        return _connections[key]
+
+
+class Store:
+    """The only code that speaks to Chroma. Safe across threads and across processes on one data
+    folder (see ``index.folder_lock``): reads share the folder, writes take it alone."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._connection = _connection(settings)
         name = settings.collection
-        self.chunks = self.client.get_or_create_collection(
-            f"{name}-chunks",
-            embedding_function=CiteqaEmbeddingFunction(),
-            configuration={"hnsw": {"space": "cosine"}},
-        )
-        self.manifest = self.client.get_or_create_collection(
-            f"{name}-articles", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        self._chunks_name = f"{name}-chunks"
+        self._manifest_name = f"{name}-articles"
+        with self._connection.reading() as db:
+            present = db.collection_names()
+        if not {self._chunks_name, self._manifest_name} <= present:
+            with self._writing():
+                pass
+
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Any, Any]]:
+        with self._connection.reading() as db:
+            yield self._collections(db)
+
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[Any, Any]]:
+        with self._connection.writing() as db:
+            yield self._collections(db)
+
+    def _collections(self, db: _Connection) -> tuple[Any, Any]:
+        return (
+            db.collection(self._chunks_name, CiteqaEmbeddingFunction()),
+            db.collection(self._manifest_name, None),
         )
 
     # ---- reading -------------------------------------------------------------------------
 
     def articles(self) -> dict[str, StoredArticle]:
         """Every committed article, keyed by content hash."""
-        found: dict[str, StoredArticle] = {}
-        for ids, metas in self._pages(self.manifest, include=["metadatas"]):
-            for record_id, meta in zip(ids, metas, strict=True):
-                found[record_id] = StoredArticle.from_record(record_id, meta or {})
-        return found
+        with self._reading() as (_, manifest):
+            return self._articles(manifest)
 
     def article_text(self, article_hash: str) -> str | None:
-        got = self.manifest.get(ids=[article_hash], include=["documents"])
+        with self._reading() as (_, manifest):
+            got = manifest.get(ids=[article_hash], include=["documents"])
         return got["documents"][0] if got["ids"] else None
+
+    def article_records(self, hashes: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+        """(hash, full text, metadata) of the committed articles among ``hashes``."""
+        with self._reading() as (_, manifest):
+            got = manifest.get(ids=list(hashes), include=["documents", "metadatas"])
+        return [
+            (h, text, dict(meta or {}))
+            for h, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+
+    def article_chunks(self, article_hash: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of one article's chunks, in reading order."""
+        with self._reading() as (chunks, _):
+            got = chunks.get(where={"article_hash": article_hash}, include=["documents", "metadatas"])
+        found = [(i, d, dict(m or {})) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return sorted(found, key=lambda chunk: int(chunk[2].get("chunk_index", 0)))
 
     def find_article(self, article_id: str) -> StoredArticle | None:
         """Look an article up by its public id, or by its content hash."""
-        got = self.manifest.get(where={"article_id": article_id}, include=["metadatas"], limit=1)
-        if not got["ids"]:
-            got = self.manifest.get(ids=[article_id], include=["metadatas"])
+        with self._reading() as (_, manifest):
+            got = manifest.get(where={"article_id": article_id}, include=["metadatas"], limit=1)
+            if not got["ids"]:
+                got = manifest.get(ids=[article_id], include=["metadatas"])
         if not got["ids"]:
             return None
         return StoredArticle.from_record(got["ids"][0], got["metadatas"][0] or {})
 
     def chunk_count(self) -> int:
-        return self.chunks.count()
+        with self._reading() as (chunks, _):
+            return chunks.count()
 
     def article_count(self) -> int:
-        return self.manifest.count()
+        with self._reading() as (_, manifest):
+            return manifest.count()
 
     def signature(self) -> str:
         """Changes whenever the set of committed articles changes; derived indexes compare it."""
-        import hashlib
-
-        ids = sorted(self._all_ids(self.manifest))
+        with self._reading() as (_, manifest):
+            ids = sorted(self._all_ids(manifest))
         return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:24]
 
-    def all_chunks(self) -> Iterable[tuple[str, str, dict[str, Any]]]:
-        """(id, text, metadata) of every chunk of a committed article."""
-        committed = set(self.articles())
-        for ids, docs, metas in self._pages(self.chunks, include=["documents", "metadatas"]):
-            for chunk_id, doc, meta in zip(ids, docs, metas, strict=True):
-                if meta and meta.get("article_hash") in committed:
-                    yield chunk_id, doc, meta
+    def all_chunks(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of every chunk of a committed article, read as one snapshot."""
+        with self._reading() as (chunks, manifest):
+            committed = set(self._articles(manifest))
+            return [
+                (chunk_id, doc, meta)
+                for ids, docs, metas in self._pages(chunks, include=["documents", "metadatas"])
+                for chunk_id, doc, meta in zip(ids, docs, metas, strict=True)
+                if meta and meta.get("article_hash") in committed
+            ]
+
+    def nearest_chunks(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        """(id, metadata, cosine distance) of the ``n`` chunks nearest to ``vector``."""
+        with self._reading() as (chunks, _):
+            if chunks.count() == 0:
+                return []
+            got = chunks.query(query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"])
+        return [
+            (chunk_id, dict(meta or {}), float(distance))
+            for chunk_id, meta, distance in zip(got["ids"][0], got["metadatas"][0], got["distances"][0], strict=True)
+        ]
+
+    def chunk_vectors(self, ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], np.ndarray]]:
+        """Metadata and embedding of each chunk among ``ids`` that is still stored."""
+        with self._reading() as (chunks, _):
+            got = chunks.get(ids=list(ids), include=["metadatas", "embeddings"])
+        return {
+            chunk_id: (dict(meta or {}), np.asarray(embedding, dtype=np.float32))
+            for chunk_id, meta, embedding in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)
+        }
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -156,8 +296,11 @@ class Store:
         """Write the chunks of several articles, then the manifest records that commit them.
 
         Two writes for the whole batch (each Chroma write costs a commit), and the second one
-        commits every article of the batch at once.
+        commits every article of the batch at once; both under the folder's write lock, so no
+        other process ever sees (or repairs away) the chunks in between.
         """
+        if not items:
+            return
         ids: list[str] = []
         documents: list[str] = []
         metadatas: list[dict[str, Any]] = []
@@ -188,51 +331,63 @@ class Store:
                     "indexed_at": time.time(),
                 }
             )
-        if not items:
-            return
         embeddings = np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
-        batch = self.client.get_max_batch_size()
-        for begin in range(0, len(ids), batch):
-            end = begin + batch
-            self.chunks.upsert(
-                ids=ids[begin:end],
-                documents=documents[begin:end],
-                embeddings=embeddings[begin:end],
-                metadatas=metadatas[begin:end],
+        with self._writing() as (chunks, manifest):
+            batch = self._connection.max_batch_size()
+            for begin in range(0, len(ids), batch):
+                end = begin + batch
+                chunks.upsert(
+                    ids=ids[begin:end],
+                    documents=documents[begin:end],
+                    embeddings=embeddings[begin:end],
+                    metadatas=metadatas[begin:end],
+                )
+            manifest.upsert(
+                ids=[item.article.content_hash for item in items],
+                documents=[item.article.text for item in items],
+                embeddings=[[1.0]] * len(items),
+                metadatas=records,
             )
-        self.manifest.upsert(
-            ids=[item.article.content_hash for item in items],
-            documents=[item.article.text for item in items],
-            embeddings=[[1.0]] * len(items),
-            metadatas=records,
-        )
 
     def set_locations(self, article_hash: str, locations: Iterable[str]) -> None:
-        self.manifest.update(ids=[article_hash], metadatas=[{"locations": json.dumps(sorted(set(locations)))}])
+        with self._writing() as (_, manifest):
+            manifest.update(ids=[article_hash], metadatas=[{"locations": json.dumps(sorted(set(locations)))}])
 
     def delete_article(self, article_hash: str) -> None:
         """Uncommit first (the manifest record), then remove the chunks."""
-        self.manifest.delete(ids=[article_hash])
-        self.chunks.delete(where={"article_hash": article_hash})
+        with self._writing() as (chunks, manifest):
+            manifest.delete(ids=[article_hash])
+            chunks.delete(where={"article_hash": article_hash})
 
     def repair(self) -> int:
         """Remove what a killed run left behind: chunks of articles that were never committed,
         and committed articles whose chunks are incomplete. Returns how many articles were removed."""
-        committed = self.articles()
-        counts: dict[str, int] = {}
-        for _ids, metas in self._pages(self.chunks, include=["metadatas"]):
-            for meta in metas:
-                key = str((meta or {}).get("article_hash", ""))
-                counts[key] = counts.get(key, 0) + 1
-        removed = 0
-        for article_hash in counts.keys() - committed.keys():
-            self.chunks.delete(where={"article_hash": article_hash})
-            removed += 1
-        for article_hash, stored in committed.items():
-            if counts.get(article_hash, 0) != stored.chunk_count:
-                self.delete_article(article_hash)
+        with self._writing() as (chunks, manifest):
+            committed = self._articles(manifest)
+            counts: dict[str, int] = {}
+            for _ids, metas in self._pages(chunks, include=["metadatas"]):
+                for meta in metas:
+                    key = str((meta or {}).get("article_hash", ""))
+                    counts[key] = counts.get(key, 0) + 1
+            removed = 0
+            for article_hash in counts.keys() - committed.keys():
+                chunks.delete(where={"article_hash": article_hash})
                 removed += 1
-        return removed
+            for article_hash, stored in committed.items():
+                if counts.get(article_hash, 0) != stored.chunk_count:
+                    self.delete_article(article_hash)
+                    removed += 1
+            return removed
+
+    # ---- paging --------------------------------------------------------------------------
+
+    @classmethod
+    def _articles(cls, manifest: Any) -> dict[str, StoredArticle]:
+        found: dict[str, StoredArticle] = {}
+        for ids, metas in cls._pages(manifest, include=["metadatas"]):
+            for record_id, meta in zip(ids, metas, strict=True):
+                found[record_id] = StoredArticle.from_record(record_id, meta or {})
+        return found
 
     @staticmethod
     def _all_ids(collection: Any) -> list[str]:

@@ -182,14 +182,8 @@ class Retriever:
     # ---- the two searches ----------------------------------------------------------------
 
     def _dense_candidates(self, vector: np.ndarray, filters: Filters, candidates: dict[str, _Candidate]) -> None:
-        got = self.store.chunks.query(
-            query_embeddings=[vector],
-            n_results=CANDIDATES,
-            where=filters.chroma_where(),
-            include=["metadatas", "distances"],
-        )
-        for chunk_id, meta, distance in zip(got["ids"][0], got["metadatas"][0], got["distances"][0], strict=True):
-            candidates[chunk_id] = _Candidate(chunk_id, dict(meta or {}), dense=1.0 - float(distance))
+        for chunk_id, meta, distance in self.store.nearest_chunks(vector, CANDIDATES, filters.chroma_where()):
+            candidates[chunk_id] = _Candidate(chunk_id, meta, dense=1.0 - distance)
 
     @staticmethod
     def _lexical_scores(query: str, filters: Filters, index: LexicalIndex) -> np.ndarray:
@@ -224,15 +218,14 @@ class Retriever:
         missing = [c for c in candidates.values() if c.dense is None]
         if not missing:
             return
-        got = self.store.chunks.get(ids=[c.chunk_id for c in missing], include=["metadatas", "embeddings"])
-        found = {i: (m, e) for i, m, e in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)}
+        found = self.store.chunk_vectors([c.chunk_id for c in missing])
         for candidate in missing:
             if candidate.chunk_id not in found:
                 del candidates[candidate.chunk_id]  # removed from Chroma since the BM25 index was built
                 continue
             meta, embedding = found[candidate.chunk_id]
-            candidate.meta = dict(meta or {})
-            candidate.dense = float(np.dot(np.asarray(embedding, dtype=np.float32), vector))
+            candidate.meta = meta
+            candidate.dense = float(np.dot(embedding, vector))
 
     def _fuse(self, candidates: list[_Candidate], mode: Mode) -> None:
         best_lexical = max((c.lexical or 0.0 for c in candidates), default=0.0)
@@ -339,11 +332,10 @@ class Retriever:
         cached can never go stale; only whether the article is still committed can change."""
         missing = [h for h in dict.fromkeys(hashes) if h not in self._article_cache]
         if missing:
-            got = self.store.manifest.get(ids=missing, include=["documents", "metadatas"])
-            for article_hash, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            for article_hash, text, meta in self.store.article_records(missing):
                 if len(self._article_cache) >= ARTICLE_CACHE:
                     self._article_cache.pop(next(iter(self._article_cache)))
-                self._article_cache[article_hash] = (text, dict(meta or {}))
+                self._article_cache[article_hash] = (text, meta)
         return {h: self._article_cache[h] for h in hashes if h in self._article_cache}
 
     def article_text(self, article_id: str) -> tuple[str, dict[str, Any]] | None:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from chromadb.api.models.Collection import Collection
 
 from index.pipeline import Indexer, Outcome
 from index.settings import Settings
@@ -27,9 +28,9 @@ def assert_consistent(store: Store) -> None:
     assert store.chunk_count() == chunk_total
     for article_hash, stored in articles.items():
         text = store.article_text(article_hash)
-        got = store.chunks.get(where={"article_hash": article_hash}, include=["documents", "metadatas"])
-        assert len(got["ids"]) == stored.chunk_count
-        for doc, meta in zip(got["documents"], got["metadatas"], strict=True):
+        chunks = store.article_chunks(article_hash)
+        assert len(chunks) == stored.chunk_count
+        for _id, doc, meta in chunks:
             assert text[meta["start"] : meta["end"]] == doc
 
 
@@ -46,9 +47,9 @@ def test_indexing_twice_changes_nothing(settings: Settings, corpus: Path) -> Non
 
 def test_chunks_record_exact_spans_and_metadata(settings: Settings, corpus: Path, seed_text: str) -> None:
     store = Indexer(settings).index_paths([corpus / "seed.txt"]) and Store(settings)
-    got = store.chunks.get(where={"article_id": "seed.txt"}, include=["documents", "metadatas"])
-    assert got["ids"]
-    for doc, meta in zip(got["documents"], got["metadatas"], strict=True):
+    chunks = store.article_chunks(store.find_article("seed.txt").hash)
+    assert chunks
+    for _id, doc, meta in chunks:
         assert seed_text[meta["start"] : meta["end"]] == doc
         assert meta["source"] == "Bloomberg"
         assert meta["published"] == "2024"
@@ -62,7 +63,7 @@ def test_a_changed_article_replaces_its_chunks(settings: Settings, corpus: Path)
     report = indexer.index_paths([corpus])
     assert outcomes(report)["bridge.md"] == "updated"
     assert list(outcomes(report).values()).count("unchanged") == 3
-    docs = indexer.store.chunks.get(where={"article_id": "bridge.md"})["documents"]
+    docs = [text for _id, text, _meta in indexer.store.article_chunks(indexer.store.find_article("bridge.md").hash)]
     assert any("55 million" in d for d in docs)
     assert not any("40 million" in d for d in docs)
     assert len(indexer.store.articles()) == 4
@@ -139,15 +140,17 @@ def test_a_run_interrupted_between_chunks_and_commit_is_repaired(
 ) -> None:
     indexer = Indexer(settings)
     indexer.index_paths([corpus / "seed.txt"])
-    original = indexer.store.manifest.upsert
+    original = Collection.upsert
 
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt
+    def killed_at_the_commit(collection: Collection, *args, **kwargs):
+        if collection.name.endswith("-articles"):
+            raise KeyboardInterrupt
+        return original(collection, *args, **kwargs)
 
-    monkeypatch.setattr(indexer.store.manifest, "upsert", killed)
-    with pytest.raises(KeyboardInterrupt):
-        indexer.index_paths([corpus])
-    monkeypatch.setattr(indexer.store.manifest, "upsert", original)
+    with monkeypatch.context() as patch:
+        patch.setattr(Collection, "upsert", killed_at_the_commit)
+        with pytest.raises(KeyboardInterrupt):
+            indexer.index_paths([corpus])
     # Chunks were written but never committed: nothing half-indexed is visible as an article.
     assert [a.id for a in indexer.store.articles().values()] == ["seed.txt"]
     report = Indexer(settings).index_paths([corpus])

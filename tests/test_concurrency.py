@@ -1,0 +1,193 @@
+"""Several processes on one data folder: nothing lost, readers catch up (issue 14, defects 1, 2, 6).
+
+Each test runs real processes against the real embedded Chroma. Before the folder lock, two
+writers lost the vectors of about one chunk in six, and a reader opened before a write failed
+every query with "Error finding id" until restarted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+from index.lexical import LexicalCache, cache_folder
+from index.settings import Settings
+from index.store import Store
+from qa.retriever import Retriever
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Writes articles with made-up vectors (no model), many small batches, so two writers interleave.
+_WRITER = textwrap.dedent(
+    """
+    import dataclasses, sys
+    import numpy as np
+    from index.articles import Article
+    from index.chunking import Chunk
+    from index.settings import Settings
+    from index.store import NewArticle, Store
+
+    home, tag, batches, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    settings = dataclasses.replace(Settings.from_env(), home=home, chroma_url=None)
+    store = Store(settings)
+    rng = np.random.default_rng(abs(hash(tag)) % 2**32)
+    for b in range(batches):
+        items = []
+        for a in range(size):
+            text = f"Article {tag}-{b}-{a}. " + " ".join(f"Sentence {s} of {tag} {b} {a}." for s in range(6))
+            article = Article(id=f"{tag}-{b}-{a}", text=text, title=f"{tag} {b} {a}", location=f"{tag}/{b}/{a}")
+            third = len(text) // 3
+            chunks = [Chunk(article.content_hash, i, text[i * third : (i + 1) * third], i * third, (i + 1) * third)
+                      for i in range(3)]
+            vectors = rng.random((3, 384), dtype=np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            items.append(NewArticle(article, chunks, vectors, [article.location]))
+        store.add_articles(items)
+    """
+)
+
+
+def _spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env or os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _every_chunk_has_its_vector(store: Store) -> None:
+    articles = store.articles()
+    ids = [chunk_id for h in articles for chunk_id, _text, _meta in store.article_chunks(h)]
+    assert len(ids) == sum(a.chunk_count for a in articles.values())
+    vectors = store.chunk_vectors(ids)
+    assert set(vectors) == set(ids)
+    for _meta, vector in vectors.values():
+        assert vector.shape == (384,)
+    # Each stored vector is found again by a nearest-neighbour query: the vector index holds it.
+    for chunk_id in ids[:: max(1, len(ids) // 40)]:
+        nearest = store.nearest_chunks(vectors[chunk_id][1], 1)
+        assert nearest[0][0] == chunk_id
+
+
+def test_two_writer_processes_lose_nothing(settings: Settings) -> None:
+    writers = [_spawn("-c", _WRITER, str(settings.home), tag, "8", "100") for tag in ("left", "right")]
+    for writer in writers:
+        _out, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err
+    store = Store(settings)
+    assert store.article_count() == 2 * 8 * 100
+    _every_chunk_has_its_vector(store)
+
+
+def _news_file(path: Path, tag: str, count: int) -> list[str]:
+    """JSON-lines news records with a distinctive word each, so a search can find every one."""
+    words = [f"{tag}{n:03d}zq" for n in range(count)]
+    with path.open("w", encoding="utf-8") as out:
+        for n, word in enumerate(words):
+            body = (
+                f"The council of {word} met on Monday to discuss the harbour budget. "
+                f"Officials in {word} said the vote on the ferry terminal would come in spring."
+            )
+            out.write(json.dumps({"id": f"{tag}-{n}", "title": f"News from {word}", "text": body}) + "\n")
+    return words
+
+
+def test_two_index_commands_at_once_keep_every_article_searchable(settings: Settings, tmp_path: Path) -> None:
+    left = _news_file(tmp_path / "a.jsonl", "alpha", 40)
+    right = _news_file(tmp_path / "b.jsonl", "beta", 25)
+    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    runs = [_spawn("-m", "ui.cli", "index", str(tmp_path / name), env=env) for name in ("a.jsonl", "b.jsonl")]
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, out + err
+    store = Store(settings)
+    assert store.article_count() == 65
+    _every_chunk_has_its_vector(store)
+    retriever = Retriever(settings, store=store)
+    for word in left + right:
+        passages = retriever.search(f"News from {word}", k=3)
+        assert word in passages[0].text or word in passages[0].title
+
+
+def test_a_reader_keeps_searching_while_another_process_indexes(settings: Settings, tmp_path: Path) -> None:
+    first = _news_file(tmp_path / "first.jsonl", "gamma", 10)
+    later = _news_file(tmp_path / "later.jsonl", "delta", 60)
+    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    assert _spawn("-m", "ui.cli", "index", str(tmp_path / "first.jsonl"), env=env).wait(timeout=300) == 0
+    retriever = Retriever(settings)  # opened before the other process writes, like a running `serve`
+    assert retriever.search(f"News from {first[0]}", k=1)
+    failures: list[BaseException] = []
+    searches = 0
+    stop = threading.Event()
+
+    def keep_searching() -> None:
+        nonlocal searches
+        while not stop.is_set():
+            try:
+                assert retriever.search(f"News from {first[searches % len(first)]}", k=3)
+                searches += 1
+            except BaseException as error:  # any failure of a search is what this test looks for
+                failures.append(error)
+                return
+
+    reader = threading.Thread(target=keep_searching)
+    reader.start()
+    indexing = _spawn("-m", "ui.cli", "index", str(tmp_path / "later.jsonl"), env=env)
+    out, err = indexing.communicate(timeout=300)
+    finished = time.monotonic()
+    assert indexing.returncode == 0, out + err
+    found_at = None
+    while time.monotonic() - finished < 10:
+        if later[-1] in retriever.search(f"News from {later[-1]}", k=1)[0].text:
+            found_at = time.monotonic() - finished
+            break
+        time.sleep(0.2)
+    stop.set()
+    reader.join(timeout=30)
+    assert not failures, failures[0]
+    assert searches > 0
+    assert found_at is not None, "the new articles did not appear in the running reader within 10 s"
+
+
+_REFRESHER = textwrap.dedent(
+    """
+    import dataclasses, sys, time
+    from index.lexical import LexicalCache, cache_folder
+    from index.settings import Settings
+    from index.store import Store
+
+    settings = dataclasses.replace(Settings.from_env(), home=sys.argv[1], chroma_url=None)
+    store = Store(settings)
+    cache = LexicalCache(store, cache_folder(store))
+    deadline = time.monotonic() + float(sys.argv[2])
+    refreshes = 0
+    while time.monotonic() < deadline:
+        cache.refresh()
+        assert cache._load() is not None
+        refreshes += 1
+    print(refreshes)
+    """
+)
+
+
+def test_two_processes_refreshing_the_lexical_cache_never_collide(settings: Settings, tmp_path: Path) -> None:
+    _news_file(tmp_path / "few.jsonl", "eps", 5)
+    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    assert _spawn("-m", "ui.cli", "index", str(tmp_path / "few.jsonl"), env=env).wait(timeout=300) == 0
+    refreshers = [_spawn("-c", _REFRESHER, str(settings.home), "6") for _ in range(2)]
+    for refresher in refreshers:
+        out, err = refresher.communicate(timeout=120)
+        assert refresher.returncode == 0, err
+        assert int(out) > 3
+    store = Store(settings)
+    loaded = LexicalCache(store, cache_folder(store))._load()
+    assert loaded is not None and loaded.signature == store.signature()
