@@ -6,14 +6,16 @@ file (or one bad JSON line) never stops the others.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.metadata import detect_metadata
+from index.metadata import date_bounds, detect_metadata
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 RECORD_FIELDS = ("id", "title", "source", "url", "published")
@@ -58,6 +60,8 @@ class FileScan:
 
     files: list[Path] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    """Locations of folders that could not be listed."""
 
 
 def content_hash(text: str) -> str:
@@ -65,35 +69,57 @@ def content_hash(text: str) -> str:
 
 
 def find_files(paths: Iterable[Path | str]) -> FileScan:
-    """Expand files and folders into the supported files under them, in a stable order."""
+    """Expand files and folders into the supported files under them, in a stable order.
+
+    A folder that cannot be listed, a broken link or a link loop is reported, never skipped in
+    silence: ``prune`` must not take a folder it could not read for a folder that was emptied.
+    """
     scan = FileScan()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not _hidden(p, path)
-            )
-            scan.files.extend(found)
+            scan.files.extend(_walk(path, scan))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 scan.files.append(path)
             else:
                 scan.failures.append(
                     LoadFailure(
-                        str(path),
+                        display(path),
                         f"unsupported file type {path.suffix or '(none)'!r}; "
                         f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
                     )
                 )
+        elif path.is_symlink():
+            scan.failures.append(LoadFailure(display(path), _BROKEN_LINK))
         else:
-            scan.failures.append(LoadFailure(str(path), "no such file or folder"))
+            scan.failures.append(LoadFailure(display(path), "no such file or folder"))
     return scan
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+_BROKEN_LINK = "a symbolic link to nothing, or a loop of links; fix or remove the link"
+
+
+def _walk(root: Path, scan: FileScan) -> list[Path]:
+    def unreadable(error: OSError) -> None:
+        folder = Path(error.filename or root)
+        scan.unreadable.append(location_of(folder))
+        scan.failures.append(
+            LoadFailure(display(folder), f"cannot read folder: {error.strerror or error}; nothing under it was changed")
+        )
+
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(root, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            candidate = Path(folder) / name
+            if name.startswith(".") or candidate.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if candidate.is_file():
+                found.append(candidate)
+            elif candidate.is_symlink():
+                scan.failures.append(LoadFailure(display(candidate), _BROKEN_LINK))
+    return sorted(found)
 
 
 def estimate_articles(path: Path) -> int:
@@ -108,7 +134,13 @@ def estimate_articles(path: Path) -> int:
 
 
 def location_of(path: Path) -> str:
-    return str(path.resolve())
+    """Where an article came from, as text every store accepts: a file name that is not valid
+    UTF-8 keeps its bad bytes as ``\\xNN`` escapes (Chroma refused the raw name, issue 14)."""
+    return display(path.resolve())
+
+
+def display(path: Path) -> str:
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def load_file(path: Path, max_bytes: int) -> Iterator[Article | LoadFailure]:
@@ -134,16 +166,21 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Article | LoadFailure]:
     text = text_or_failure
     suffix = path.suffix.lower()
     if suffix in (".json", ".jsonl"):
-        yield from _load_records(text, where, path.stem, lines=suffix == ".jsonl")
+        yield from _load_records(text, where, display(Path(path.stem)), lines=suffix == ".jsonl")
     elif suffix in (".html", ".htm"):
-        yield _load_html(text, where, path.name)
+        yield _load_html(text, where, display(Path(path.name)))
     else:
-        yield _plain_article(text, where, path.name)
+        yield _plain_article(text, where, display(Path(path.name)))
 
 
 def _decode(data: bytes, where: str) -> str | LoadFailure:
     if not data.strip():
         return LoadFailure(where, "file is empty")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").removeprefix("\ufeff")
+        except UnicodeDecodeError as error:
+            return LoadFailure(where, f"UTF-16 text with a bad byte at offset {error.start}; re-save it as UTF-8")
     if b"\x00" in data[:8192]:
         return LoadFailure(where, "looks like a binary file, not text")
     try:
@@ -198,16 +235,24 @@ def _load_records(text: str, where: str, stem: str, *, lines: bool) -> Iterator[
                 records.append((f"line {n}", json.loads(line)))
             except json.JSONDecodeError as error:
                 yield LoadFailure(f"{where}:{n}", f"malformed JSON line ({error.msg}); fix or remove it")
+            except RecursionError:
+                yield LoadFailure(f"{where}:{n}", _TOO_DEEP)
     else:
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError as error:
             yield LoadFailure(where, f"malformed JSON at line {error.lineno} ({error.msg})")
             return
+        except RecursionError:
+            yield LoadFailure(where, _TOO_DEEP)
+            return
         items = loaded if isinstance(loaded, list) else [loaded]
         records = [(f"record {n}", item) for n, item in enumerate(items, 1)]
     for label, record in records:
         yield _record_article(record, where, f"{stem}:{label.split()[-1]}", label)
+
+
+_TOO_DEEP = 'JSON nested too deeply to read; an article record is one flat object with a "text" field'
 
 
 def _record_article(record: object, where: str, fallback_id: str, label: str) -> Article | LoadFailure:
@@ -218,9 +263,19 @@ def _record_article(record: object, where: str, fallback_id: str, label: str) ->
     if not isinstance(body, str) or not body.strip():
         return LoadFailure(place, 'record has no "text" (a non-empty string is required)')
     fields = {key: record.get(key) for key in RECORD_FIELDS}
-    bad = [key for key, value in fields.items() if value is not None and not isinstance(value, str | int)]
+    bad = [
+        key
+        for key, value in fields.items()
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int))
+    ]
     if bad:
-        return LoadFailure(place, f"field(s) {', '.join(bad)} must be strings")
+        shown = ", ".join(f"{key}={json.dumps(fields[key])}" for key in bad)
+        return LoadFailure(place, f"{shown}: must be a string; quote it or leave the field out")
+    published = str(fields["published"] or "").strip()
+    if published and date_bounds(published) == (0, 0):
+        return LoadFailure(
+            place, f"published={json.dumps(fields['published'])} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD"
+        )
     article_id = str(fields["id"]) if fields["id"] not in (None, "") else fallback_id
     meta = detect_metadata(body)
     return Article(

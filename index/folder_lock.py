@@ -57,9 +57,11 @@ class FolderLock:
     def writing(self) -> Iterator[bool]:
         """Hold the folder alone; the generation is stamped anew when the outermost writer leaves."""
         with self._hold(exclusive=True) as outermost:
-            yield outermost
-            if outermost:
-                self._stamp()
+            try:
+                yield outermost
+            finally:
+                if outermost:  # a write that failed part-way may still have changed the files
+                    self._stamp()
 
     def generation(self) -> str:
         """The token of the last write to this folder ("" before the first one)."""

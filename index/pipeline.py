@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from chromadb.errors import ChromaError
 from tqdm import tqdm
 
 from index.articles import Article, LoadFailure, estimate_articles, find_files, load_file, location_of
@@ -127,7 +128,7 @@ class Indexer:
             run.flush()
             bar.set_postfix_str(run.counts(report))
         if prune:
-            run.prune([location_of(p) for p in paths])
+            run.prune([location_of(p) for p in paths], unreadable=scan.unreadable)
         if report.changed:
             self.lexical.refresh()
         report.seconds = time.perf_counter() - started
@@ -170,13 +171,18 @@ class _Run:
         )
 
     def add_file(self, path: Path) -> None:
-        for item in load_file(path, self.indexer.settings.max_file_bytes):
-            self.on_item()
-            if isinstance(item, LoadFailure):
-                self.files_with_failures.add(location_of(path))
-                self.record(ItemResult(item.location, Outcome.FAILED, reason=item.reason))
-            else:
-                self.add_article(item)
+        """Index one file; whatever goes wrong with it is reported against it, and the run goes on."""
+        try:
+            for item in load_file(path, self.indexer.settings.max_file_bytes):
+                self.on_item()
+                if isinstance(item, LoadFailure):
+                    self.files_with_failures.add(location_of(path))
+                    self.record(ItemResult(item.location, Outcome.FAILED, reason=item.reason))
+                else:
+                    self.add_article(item)
+        except Exception as error:  # a reader bug must cost one file, not the run (issue 14)
+            self.files_with_failures.add(location_of(path))
+            self.record(ItemResult(location_of(path), Outcome.FAILED, reason=f"could not be indexed: {error!r}"))
 
     def add_article(self, article: Article) -> None:
         location = article.location
@@ -219,8 +225,10 @@ class _Run:
             locations = [item.article.location, *item.extra_locations]
             batch.append(NewArticle(item.article, item.chunks, vectors[offset : offset + count], locations))
             offset += count
-        self.store.add_articles(batch)
+        written = self._write(batch)
         for article_hash, new in zip(self.pending, batch, strict=True):
+            if article_hash not in written:
+                continue
             article = new.article
             self.committed[article_hash] = StoredArticle(
                 article_hash,
@@ -240,6 +248,26 @@ class _Run:
         self.pending.clear()
         self.pending_chunks = 0
 
+    def _write(self, batch: list[NewArticle]) -> set[str]:
+        """Commit the batch in one write; when the store refuses it, one article at a time, so that
+        the article it refuses fails alone. Returns the hashes committed."""
+        try:
+            self.store.add_articles(batch)
+            return {new.article.content_hash for new in batch}
+        except (ChromaError, ValueError, TypeError):
+            pass
+        written = set()
+        for new in batch:
+            try:
+                self.store.add_articles([new])
+                written.add(new.article.content_hash)
+            except (ChromaError, ValueError, TypeError) as error:
+                reason = f"the store refused it: {error}"
+                self.record(
+                    ItemResult(new.article.location, Outcome.FAILED, new.article.id, new.article.title, reason=reason)
+                )
+        return written
+
     def _detach(self, location: str, previous: str | None, keep: str) -> None:
         """A location now points elsewhere: drop it from its old article, and drop the article
         once no location points at it."""
@@ -253,11 +281,11 @@ class _Run:
             self.store.delete_article(previous)
             del self.committed[previous]
 
-    def prune(self, roots: list[str]) -> None:
-        """Drop locations under ``roots`` that this run did not see, unless their file failed to
-        load (a file that cannot be read now must not lose what was indexed from it before)."""
+    def prune(self, roots: list[str], unreadable: list[str]) -> None:
+        """Drop locations under ``roots`` that this run did not see, unless their file or a folder
+        above it failed to load (what cannot be read now must not lose what was indexed from it)."""
         for location, article_hash in list(self.hash_of.items()):
-            if location in self.seen or not _under(location, roots):
+            if location in self.seen or not _under(location, roots) or _under(location, unreadable):
                 continue
             file_part = location.split("#", 1)[0]
             if file_part in self.files_with_failures:
