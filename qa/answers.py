@@ -17,7 +17,7 @@ from index.settings import Settings
 from qa.citations import Check, CheckedSentence, Verdict, Verifier, answer_confidence
 from qa.evidence import Source, select_sources
 from qa.forms import SYNTHESIS_MAX_SENTENCES, Form, question_form
-from qa.llm import LLM, LLMError, Usage
+from qa.llm import LLM, Deadline, LLMError, Usage
 from qa.passages import Passage
 from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
 from qa.retriever import Filters, Retriever
@@ -136,7 +136,9 @@ class Answerer:
         """Events for one question. Raises ``RetrievalError`` for an empty question or index and
         ``LLMError`` when the model cannot be reached; both carry a message for the user."""
         started = time.perf_counter()
-        standalone = self.standalone(question, history)
+        self.llm.start()  # the embedded model's start-up is not part of any answer's deadline
+        deadline = self.llm.deadline()  # one for the whole answer: rewrite, Found step and reply
+        standalone = self.standalone(question, history, deadline)
         form = question_form(standalone)
         passages, sources = self.evidence(standalone, form, filters)
         retrieved_at = time.perf_counter()
@@ -145,7 +147,7 @@ class Answerer:
             yield Done(self._abstain(question, standalone, passages, "nothing relevant was found", "", started))
             return
         messages = build_messages(standalone, sources, form)
-        found = self.llm.yes_probability(with_reply_start(messages, FOUND_PREFIX))
+        found = self.llm.yes_probability(with_reply_start(messages, FOUND_PREFIX), deadline=deadline)
         if not self.verifier.found_enough(found):
             answer = self._abstain(question, standalone, passages, "the sources do not hold the answer", "", started)
             answer.found, answer.form = found, form
@@ -155,7 +157,9 @@ class Answerer:
         pieces: list[str] = []
         first_token_at = None
         reply = with_reply_start(messages, ANSWER_PREFIX)
-        for piece in self.llm.stream(reply, max_tokens=ANSWER_MAX_TOKENS[form], usage=usage, logprobs=True):
+        for piece in self.llm.stream(
+            reply, max_tokens=ANSWER_MAX_TOKENS[form], usage=usage, logprobs=True, deadline=deadline
+        ):
             if first_token_at is None:
                 first_token_at = time.perf_counter()
             pieces.append(piece)
@@ -181,13 +185,15 @@ class Answerer:
         passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=filters)
         return passages, select_sources(standalone, passages, self.retriever.embedder, form)
 
-    def standalone(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+    def standalone(self, question: str, history: Sequence[tuple[str, str]], deadline: Deadline | None = None) -> str:
         """A follow-up ("and until when?") rewritten from the chat history into a full question."""
         question = " ".join((question or "").split())
         if not history or not question or (not _REFERS_BACK.search(question) and len(question.split()) > 6):
             return question
         try:
-            rewritten = self.llm.complete(build_rewrite_messages(history, question), max_tokens=48).strip()
+            rewritten = self.llm.complete(
+                build_rewrite_messages(history, question), max_tokens=48, deadline=deadline
+            ).strip()
         except LLMError:
             rewritten = ""
         rewritten = rewritten.splitlines()[0].strip().strip('"') if rewritten else ""

@@ -1,21 +1,31 @@
 """Every LLM call goes through the ``openai`` client: OpenAI, Ollama, vLLM, llama.cpp, or the embedded model.
 
 With ``OPENAI_BASE_URL`` unset, the embedded llama.cpp server is started on first use. Faults
-come back as typed errors with plain messages; the client retries what a retry can fix
-(connection errors, 429, 5xx) with exponential backoff, and a stalled stream times out.
+come back as typed errors with plain messages; what a retry can fix (connection errors, 429, 5xx)
+is retried with exponential backoff.
+
+One deadline bounds everything a call does (``CITEQA_LLM_TIMEOUT``, 60 s): every try, every
+backoff and every wait for the next token. The reply is read on a worker thread and the caller
+waits on a queue until the deadline, so a hung endpoint or a stream that sends keep-alive comments
+and never a token (which resets every per-read timeout) still fails on time. Issue 14 measured the
+old per-read timeout: 196 s for a hung endpoint with a 60 s setting, and no end at all for
+keep-alives.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import queue
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletion
 
 from index.settings import Settings
 from qa.embedded_llm import EMBEDDED, MODEL_NAME, EmbeddedModelError
@@ -23,6 +33,19 @@ from qa.embedded_llm import EMBEDDED, MODEL_NAME, EmbeddedModelError
 DEFAULT_REMOTE_MODEL = "gpt-4o-mini"
 MAX_RETRIES = 2
 CONNECT_TIMEOUT_S = 5.0
+FIRST_BACKOFF_S = 0.5
+T = TypeVar("T")
+
+
+class Deadline:
+    """The moment a call (or a whole answer: the Found step and the reply) must be done by."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
 
 
 class LLMError(RuntimeError):
@@ -43,6 +66,31 @@ class LLMRateLimited(LLMError):
 
 class LLMBadResponse(LLMError):
     pass
+
+
+class _NotRetried(LLMUnavailable):
+    """A refusal that another try would only repeat (a bad key, an unknown model)."""
+
+
+class _ServerError(LLMBadResponse):
+    """HTTP 5xx: retried; after the last try it is reported as an ``LLMBadResponse``."""
+
+    def public(self) -> LLMBadResponse:
+        return LLMBadResponse(str(self))
+
+
+def _not_the_api(endpoint: Endpoint, what: str) -> str:
+    return (
+        f"the LLM endpoint {endpoint.base_url} answered with {what}, not the OpenAI chat API; "
+        "check OPENAI_BASE_URL (it usually ends in /v1)"
+    )
+
+
+def _expect_event_stream(response: httpx.Response, endpoint: Endpoint) -> None:
+    """A 200 with a web page must not read as an empty reply (that looked like an abstention)."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip()
+    if kind != "text/event-stream":
+        raise LLMBadResponse(_not_the_api(endpoint, f"{kind or 'no content type'} instead of a stream"))
 
 
 @dataclass(frozen=True)
@@ -111,9 +159,13 @@ class LLM:
                 base_url=endpoint.base_url,
                 api_key=self.settings.openai_api_key or "not-needed",
                 timeout=timeout,
-                max_retries=MAX_RETRIES,
+                max_retries=0,  # retried here, within the deadline
             )
         return self._client
+
+    def deadline(self) -> Deadline:
+        """A fresh deadline of ``CITEQA_LLM_TIMEOUT`` seconds."""
+        return Deadline(self.settings.llm_timeout_s)
 
     def stream(
         self,
@@ -122,68 +174,137 @@ class LLM:
         max_tokens: int = 160,
         usage: Usage | None = None,
         logprobs: bool = False,
+        deadline: Deadline | None = None,
         **extra: Any,
     ) -> Iterator[str]:
-        """Yield the reply's text as it arrives. Raises an ``LLMError`` subclass on any fault.
+        """Yield the reply's text as it arrives. Raises an ``LLMError`` subclass on any fault, and
+        ``LLMTimeout`` when the whole reply is not in by the deadline (a fresh one if none is given).
 
         With ``logprobs`` the tokens' log probabilities are collected into ``usage.tokens``
         (endpoints that do not report them simply leave it empty).
         """
         endpoint = self.endpoint
+        deadline = deadline or self.deadline()
         if logprobs:
             extra["logprobs"] = True
-        with self._faults(endpoint):
-            stream = self.client.chat.completions.create(
-                model=endpoint.model,
-                messages=messages,  # type: ignore[arg-type]
-                stream=True,
-                temperature=0,
-                max_tokens=max_tokens,
-                stream_options={"include_usage": True},
-                **extra,
+        request = {
+            "model": endpoint.model,
+            "messages": messages,
+            "stream": True,
+            "temperature": 0,
+            "max_tokens": max_tokens,
+            "stream_options": {"include_usage": True},
+            **extra,
+        }
+
+        def produce() -> Iterator[str]:
+            stream = self._create(endpoint, deadline, request)
+            _expect_event_stream(stream.response, endpoint)
+            with contextlib.closing(stream):
+                for chunk in stream:
+                    if getattr(chunk, "usage", None) and usage is not None:
+                        usage.prompt_tokens = chunk.usage.prompt_tokens or 0
+                        usage.completion_tokens = chunk.usage.completion_tokens or 0
+                    choices = getattr(chunk, "choices", None)
+                    if choices is None:
+                        raise LLMBadResponse(
+                            f"the LLM endpoint {endpoint.base_url} sent a reply that is not a chat completion"
+                        )
+                    if choices and usage is not None and logprobs:
+                        content = getattr(getattr(choices[0], "logprobs", None), "content", None) or []
+                        usage.tokens.extend((item.token, float(item.logprob)) for item in content)
+                    if choices and choices[0].delta and choices[0].delta.content:
+                        yield choices[0].delta.content
+
+        yield from self._within(deadline, endpoint, produce)
+
+    def _create(self, endpoint: Endpoint, deadline: Deadline, request: dict[str, Any]) -> Any:
+        """One request, tried again after what a retry can fix, each try bounded by what is left."""
+        backoff = FIRST_BACKOFF_S
+        for attempt in range(MAX_RETRIES + 1):
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                break
+            client = self.client.with_options(
+                timeout=httpx.Timeout(remaining, connect=min(CONNECT_TIMEOUT_S, remaining))
             )
-            for chunk in stream:
-                if getattr(chunk, "usage", None) and usage is not None:
-                    usage.prompt_tokens = chunk.usage.prompt_tokens or 0
-                    usage.completion_tokens = chunk.usage.completion_tokens or 0
-                choices = getattr(chunk, "choices", None)
-                if choices is None:
-                    raise LLMBadResponse(
-                        f"the LLM endpoint {endpoint.base_url} sent a reply that is not a chat completion"
-                    )
-                if choices and usage is not None and logprobs:
-                    content = getattr(getattr(choices[0], "logprobs", None), "content", None) or []
-                    usage.tokens.extend((item.token, float(item.logprob)) for item in content)
-                if choices and choices[0].delta and choices[0].delta.content:
-                    yield choices[0].delta.content
+            try:
+                with self._faults(endpoint, deadline):
+                    return client.chat.completions.create(**request)
+            except (LLMUnavailable, LLMRateLimited, LLMTimeout, _ServerError) as error:
+                out_of_time = deadline.remaining() <= backoff  # no time left to wait and try again
+                if attempt == MAX_RETRIES or isinstance(error, _NotRetried) or out_of_time:
+                    if isinstance(error, _ServerError):
+                        raise error.public() from error.__cause__
+                    raise
+                time.sleep(backoff)
+                backoff *= 2
+        raise self._timeout(endpoint, deadline)
+
+    def _within(self, deadline: Deadline, endpoint: Endpoint, produce: Callable[[], Iterator[T]]) -> Iterator[T]:
+        """Run ``produce`` on a worker thread and pass on what it yields until the deadline."""
+        items: queue.Queue[tuple[str, Any]] = queue.Queue()
+        cancelled = threading.Event()
+
+        def work() -> None:
+            try:
+                with self._faults(endpoint, deadline):
+                    for item in produce():
+                        if cancelled.is_set():
+                            return
+                        items.put(("item", item))
+                items.put(("done", None))
+            except BaseException as error:  # handed to the caller's thread, raised there
+                items.put(("error", error))
+
+        threading.Thread(target=work, daemon=True, name="llm-reply").start()
+        while True:
+            try:
+                kind, value = items.get(timeout=deadline.remaining())
+            except queue.Empty:
+                cancelled.set()
+                raise self._timeout(endpoint, deadline) from None
+            if kind == "item":
+                yield value
+            elif kind == "done":
+                return
+            else:
+                raise value
+
+    def _timeout(self, endpoint: Endpoint, deadline: Deadline) -> LLMTimeout:
+        return LLMTimeout(
+            f"the LLM at {endpoint.base_url} did not answer within {deadline.seconds:g} s; "
+            "it may be overloaded or stuck (raise CITEQA_LLM_TIMEOUT to wait longer)"
+        )
 
     @contextlib.contextmanager
-    def _faults(self, endpoint: Endpoint) -> Iterator[None]:
+    def _faults(self, endpoint: Endpoint, deadline: Deadline) -> Iterator[None]:
         """Turn the client's exceptions into ``LLMError`` subclasses with plain messages."""
         try:
             yield
+        except LLMError:
+            raise
         except openai.RateLimitError as error:
             raise LLMRateLimited(
                 f"the LLM endpoint {endpoint.base_url} is rate-limiting requests (429) even after "
                 f"{MAX_RETRIES} retries; wait a moment and ask again"
             ) from error
         except openai.APITimeoutError as error:
-            raise LLMTimeout(
-                f"the LLM at {endpoint.base_url} did not answer within {self.settings.llm_timeout_s:g} s; "
-                "it may be overloaded (raise CITEQA_LLM_TIMEOUT to wait longer)"
-            ) from error
+            raise self._timeout(endpoint, deadline) from error
         except openai.APIConnectionError as error:
             raise LLMUnavailable(
                 f"cannot reach the LLM at {endpoint.base_url}; check that it is running "
                 "(or unset OPENAI_BASE_URL to use the embedded model)"
             ) from error
         except openai.AuthenticationError as error:
-            raise LLMUnavailable(
-                f"the LLM endpoint {endpoint.base_url} refused the API key (OPENAI_API_KEY)"
-            ) from error
+            raise _NotRetried(f"the LLM endpoint {endpoint.base_url} refused the API key (OPENAI_API_KEY)") from error
         except openai.NotFoundError as error:
-            raise LLMUnavailable(
+            raise _NotRetried(
                 f"the LLM endpoint {endpoint.base_url} does not know the model {endpoint.model!r} (set CITEQA_MODEL)"
+            ) from error
+        except openai.InternalServerError as error:
+            raise _ServerError(
+                f"the LLM endpoint {endpoint.base_url} failed with HTTP {error.status_code}; try again later"
             ) from error
         except openai.APIStatusError as error:
             raise LLMBadResponse(
@@ -194,41 +315,57 @@ class LLM:
         except httpx.HTTPError as error:
             raise LLMUnavailable(f"the connection to the LLM at {endpoint.base_url} failed ({error})") from error
 
-    def complete(self, messages: list[dict[str, str]], *, max_tokens: int = 80) -> str:
-        return "".join(self.stream(messages, max_tokens=max_tokens))
+    def complete(
+        self, messages: list[dict[str, str]], *, max_tokens: int = 80, deadline: Deadline | None = None
+    ) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens, deadline=deadline))
 
-    def yes_probability(self, messages: list[dict[str, str]], *, max_tokens: int = 3) -> float | None:
+    def yes_probability(
+        self, messages: list[dict[str, str]], *, max_tokens: int = 3, deadline: Deadline | None = None
+    ) -> float | None:
         """P(Yes) / (P(Yes) + P(No)) for the first yes-or-no word of the reply, from the top 10 log
         probabilities; None when the endpoint reports no log probabilities or writes neither word.
 
         " Yes", "Yes" and " yes" are added up (a dict keyed by the stripped token would let a
         0.001 "Yes" overwrite a 0.9 " Yes", as the notes on the offline models warn)."""
         endpoint = self.endpoint
-        with self._faults(endpoint):
-            reply = self.client.chat.completions.create(
-                model=endpoint.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=0,
-                max_tokens=max_tokens,
-                logprobs=True,
-                top_logprobs=10,
-            )
-            content = getattr(getattr(reply.choices[0], "logprobs", None), "content", None) if reply.choices else None
-            for step in content or []:
-                mass = {"yes": 0.0, "no": 0.0}
-                for alternative in step.top_logprobs or []:
-                    word = alternative.token.strip().lower()
-                    if word in mass:
-                        mass[word] += math.exp(float(alternative.logprob))
-                if mass["yes"] + mass["no"] > 0:
-                    return mass["yes"] / (mass["yes"] + mass["no"])
+        deadline = deadline or self.deadline()
+        request = {
+            "model": endpoint.model,
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": max_tokens,
+            "logprobs": True,
+            "top_logprobs": 10,
+        }
+
+        def produce() -> Iterator[Any]:
+            raw = self._create(endpoint, deadline, request)
+            if not isinstance(raw, ChatCompletion):
+                raise LLMBadResponse(_not_the_api(endpoint, "a reply that is not a chat completion"))
+            yield raw
+
+        [reply] = list(self._within(deadline, endpoint, produce))
+        content = getattr(getattr(reply.choices[0], "logprobs", None), "content", None) if reply.choices else None
+        for step in content or []:
+            mass = {"yes": 0.0, "no": 0.0}
+            for alternative in step.top_logprobs or []:
+                word = alternative.token.strip().lower()
+                if word in mass:
+                    mass[word] += math.exp(float(alternative.logprob))
+            if mass["yes"] + mass["no"] > 0:
+                return mass["yes"] / (mass["yes"] + mass["no"])
         return None
 
-    def check(self) -> tuple[bool, str, float]:
-        """A tiny request: does the endpoint answer? (for ``citeqa doctor``)."""
+    def check(self, within_s: float | None = None) -> tuple[bool, str, float]:
+        """A tiny request: does the endpoint answer, within ``within_s`` seconds (default: the
+        configured timeout)? For ``citeqa doctor`` and the warning ``serve`` gives at start."""
         started = time.perf_counter()
+        deadline = Deadline(within_s if within_s is not None else self.settings.llm_timeout_s)
         try:
-            reply = self.complete([{"role": "user", "content": "Reply with the word OK."}], max_tokens=4)
+            reply = self.complete(
+                [{"role": "user", "content": "Reply with the word OK."}], max_tokens=4, deadline=deadline
+            )
         except LLMError as error:
             return False, str(error), time.perf_counter() - started
         return True, reply.strip(), time.perf_counter() - started

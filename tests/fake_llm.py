@@ -12,7 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeLLM:
-    """``mode``: ok | slow | stall | rate_limited | rate_limited_once | garbage | error.
+    """``mode``: ok | slow | stall | hang | keepalive | html | rate_limited | rate_limited_once | garbage | error.
+
+    ``hang`` never answers any request within ``delay``; ``keepalive`` streams only SSE comments for
+    ``delay`` seconds, never a token; ``html`` answers every request with a 200 web page.
 
     A request that does not stream is the "Found: Yes/No" step: it is answered with one token,
     " Yes" or " No", and, when ``found`` is given, top log probabilities that put ``found`` on
@@ -50,6 +53,17 @@ class FakeLLM:
                 mode = fake.mode
                 if mode == "rate_limited_once":
                     mode = "rate_limited" if len(fake.requests) == 1 else "ok"
+                if mode == "hang":
+                    time.sleep(fake.delay)
+                    return
+                if mode == "html":
+                    page = b"<html><body><h1>Welcome to nginx!</h1></body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
                 if mode == "rate_limited":
                     self._json(429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"Retry-After": "0"})
                 elif mode == "error":
@@ -65,6 +79,15 @@ class FakeLLM:
                     self.end_headers()
                     self.wfile.write(b"data: {this is not json\n\n")
                     self.wfile.write(b"data: [DONE]\n\n")
+                elif mode == "keepalive":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    until = time.monotonic() + fake.delay
+                    while time.monotonic() < until:
+                        self.wfile.write(b": keep-alive\n\n")
+                        self.wfile.flush()
+                        time.sleep(0.2)
                 elif mode == "stall":
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")

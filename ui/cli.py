@@ -11,6 +11,8 @@ import click
 
 from index.settings import Settings
 
+STARTUP_CHECK_S = 10.0  # how long `serve` waits at start for the LLM to say a word before warning
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -399,8 +401,11 @@ def serve_command(
     click.echo(f"Starting the LLM: {llm.describe()}", err=True)
     try:
         llm.start()  # joins and starts the embedded model now, with progress, rather than on the first question
+        answers, detail, _seconds = llm.check(within_s=min(STARTUP_CHECK_S, settings.llm_timeout_s))
+        if not answers:
+            raise LLMError(detail)
     except LLMError as error:
-        click.echo(f"warning: {error}; the chat will say so until it is fixed", err=True)
+        click.echo(f"warning: the LLM does not answer: {error}; the chat will say so until it is fixed", err=True)
     answerer = Answerer(settings, retriever=_retriever(settings), llm=llm)
     app = build_app(ChatApp(answerer, indexer))
     app.queue(default_concurrency_limit=1, max_size=64)
