@@ -3,17 +3,13 @@ on 127.0.0.1 with the real embedded model. A failing test leaves a screenshot in
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.serving import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.llm]
 
@@ -29,44 +25,10 @@ LAUNCH_FLAGS = [
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.conftest import SEEDS
-
-    home = tmp_path_factory.mktemp("web") / "home"
-    port = free_port()
-    env = {**os.environ, "CITEQA_HOME": str(home)}
-    env.pop("OPENAI_BASE_URL", None)
-    log = (home.parent / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--seeds", str(SEEDS)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError((home.parent / "serve.log").read_text()) from None
-                time.sleep(1)
+    with serving(tmp_path_factory.mktemp("web") / "home", {"OPENAI_BASE_URL": ""}) as (url, _log):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
