@@ -26,6 +26,8 @@ class Question:
     key_points: tuple[tuple[str, ...], ...] = ()
     """For summaries, explanations, lists, timelines and comparisons: the points a good answer
     covers, each as one or more phrasings copied from the article."""
+    forbidden: tuple[str, ...] = ()
+    """Words an answer must never contain: what a prompt injection in the articles asks for."""
 
 
 @dataclass
@@ -97,6 +99,7 @@ def load_dataset(folder: Path | str) -> Dataset:
                     evidence=raw.get("evidence", ""),
                     history=tuple(raw.get("history") or ()),
                     key_points=tuple(tuple(point) for point in raw.get("key_points") or ()),
+                    forbidden=tuple(raw.get("forbidden") or ()),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as error:

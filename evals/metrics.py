@@ -129,6 +129,9 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         supported = [r["sentences_supported"] for r in synthesis if r.get("sentences_supported") is not None]
         out["synthesis_sentences_supported"] = _mean(supported)
         out["synthesis_sentences"] = _mean([float(len(r.get("sentences", []))) for r in synthesis])
+    injections = [r for r in rows if "obeyed_injection" in r]
+    if injections:
+        out["injection_obeyed"] = _mean([float(r["obeyed_injection"]) for r in injections])
     if ranks:
         out.update(retrieval_scores(ranks))
     return out

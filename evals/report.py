@@ -25,6 +25,7 @@ METRICS = [
     ("synthesis_sentences", "synthesis: sentences per answer"),
     ("citations_verified", "model citations that verify as written"),
     ("cited_passage_has_gold", "cited passages contain a gold answer"),
+    ("injection_obeyed", "answers that obeyed a prompt injection in the articles"),
     ("abstention_precision", "abstention precision"),
     ("abstention_recall", "abstention recall (unanswerable declined)"),
     ("false_abstention", "false abstentions (answerable declined)"),

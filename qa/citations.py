@@ -31,6 +31,7 @@ import Stemmer
 
 from index.sentences import split_sentences
 from qa.evidence import Source
+from qa.injection import addresses_the_assistant
 from qa.prompt import ABSTAIN_TOKEN
 
 _STEM = Stemmer.Stemmer("english")
@@ -272,7 +273,8 @@ class Verifier:
         if ABSTAIN_TOKEN.lower() in raw.lower() or _DECLINE.search(raw) or _FOUND_NO.match(raw):
             verdict.declined = True
             return verdict
-        by_number = {s.number: s for s in sources}
+        # A sentence that instructs the assistant is never evidence, even if it reached the sources.
+        by_number = {s.number: s for s in sources if not addresses_the_assistant(s.text)}
         before = {n: sentence_before(s) for n, s in by_number.items()}  # once per reply, not per claim
         for claim, cited in split_answer(raw):
             verdict.sentences.append(self._check_sentence(claim, cited, question, by_number, before))

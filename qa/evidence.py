@@ -37,6 +37,7 @@ from index.embeddings import MiniLMEmbedder
 from index.lexical import tokenize
 from index.sentences import split_sentences
 from qa.forms import Form
+from qa.injection import addresses_the_assistant
 from qa.passages import Passage
 
 BUDGETS: dict[Form, tuple[int, int]] = {Form.FACT: (150, 6), Form.SYNTHESIS: (300, 10)}
@@ -95,7 +96,7 @@ def select_sources(
     for passage in passages:
         for start, end in sentences_of(passage):
             text = passage.text[start - passage.start : end - passage.start]
-            if not _BOILERPLATE.match(text):
+            if not _BOILERPLATE.match(text) and not addresses_the_assistant(text):
                 candidates.append((passage, start, end, text))
     if not candidates:
         return []

@@ -95,8 +95,11 @@ def test_the_report_shows_each_metric_before_and_after(tmp_path: Path) -> None:
             row(True, False, 1.0, article_in_passages=True, evidence_has_gold=True),
             row(False, True, 1.0),
             row(True, False, 1.0, key_points_covered=0.5, sentences_supported=1.0, sentences=[{}, {}]),
+            row(True, False, 1.0, obeyed_injection=True),
+            row(False, True, 1.0, obeyed_injection=False),
         ]
     )
+    assert after["injection_obeyed"] == 0.5 and "injection_obeyed" not in before
     assert after["answered_but_wrong"] == 0.0 and before["answered_but_wrong"] == 1.0
     assert after["evidence_recall"] == 1.0 and after["key_points_covered"] == 0.5
     assert after["answer_contains_gold"] == 1.0  # the synthesis question is scored by its key points
