@@ -21,7 +21,7 @@ import fcntl
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,6 +62,28 @@ class FolderLock:
             finally:
                 if outermost:  # a write that failed part-way may still have changed the files
                     self._stamp()
+
+    @contextmanager
+    def indexing_run(self, repair: Callable[[], int]) -> Iterator[int]:
+        """Held by every indexing run for its whole length (a shared lock on ``indexing.lock``).
+
+        ``repair`` (removing chunks that were never committed) runs only when no other run is
+        going: a long article is written a window at a time and committed last, so another run's
+        uncommitted chunks may be work in progress, not debris. Yields how many articles
+        ``repair`` removed (0 when it could not run)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.home / "indexing.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            repaired = 0
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                repaired = repair()
+            except BlockingIOError:
+                pass  # another run is going: leave its chunks alone, a later run repairs
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield repaired
+        finally:
+            os.close(fd)
 
     def generation(self) -> str:
         """The token of the last write to this folder ("" before the first one)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 from chromadb.errors import ChromaError
 from tqdm import tqdm
 
@@ -107,9 +108,19 @@ class Indexer:
         progress: bool = False,
         on_result: Callable[[ItemResult], None] | None = None,
     ) -> IndexReport:
+        with self.store.indexing_run() as repaired:
+            return self._index_paths([Path(p) for p in paths], repaired, prune, progress, on_result)
+
+    def _index_paths(
+        self,
+        paths: list[Path],
+        repaired: int,
+        prune: bool,
+        progress: bool,
+        on_result: Callable[[ItemResult], None] | None,
+    ) -> IndexReport:
         started = time.perf_counter()
-        report = IndexReport(repaired=self.store.repair())
-        paths = [Path(p) for p in paths]
+        report = IndexReport(repaired=repaired)
         scan = find_files(paths)
 
         def record(result: ItemResult) -> None:
@@ -123,6 +134,7 @@ class Indexer:
         total = sum(estimate_articles(p) for p in scan.files) if progress else None
         with tqdm(total=total, unit="article", disable=not progress, dynamic_ncols=True, desc="Indexing") as bar:
             run.on_item = lambda: (bar.update(1), bar.set_postfix_str(run.counts(report), refresh=False))
+            run.on_chunks = lambda name, done, total: bar.set_postfix_str(f"{name}: {done:,}/{total:,} chunks")
             for path in scan.files:
                 run.add_file(path)
             run.flush()
@@ -163,6 +175,7 @@ class _Run:
         self.seen: set[str] = set()
         self.files_with_failures: set[str] = set()
         self.on_item: Callable[[], object] = lambda: None
+        self.on_chunks: Callable[[str, int, int], object] = lambda name, done, total: None
 
     def counts(self, report: IndexReport) -> str:
         return (
@@ -209,6 +222,10 @@ class _Run:
             self.record(ItemResult(location, Outcome.UNCHANGED, first.article.id, first.article.title, reason=reason))
             return
         chunks = self.indexer.chunker.split(article.text, new_hash)
+        if len(chunks) > WINDOW_CHUNKS:
+            self.flush()
+            self.add_long(article, chunks, previous)
+            return
         self.pending[new_hash] = _Pending(article, chunks, previous)
         self.pending_chunks += len(chunks)
         if self.pending_chunks >= WINDOW_CHUNKS:
@@ -227,26 +244,46 @@ class _Run:
             offset += count
         written = self._write(batch)
         for article_hash, new in zip(self.pending, batch, strict=True):
-            if article_hash not in written:
-                continue
-            article = new.article
-            self.committed[article_hash] = StoredArticle(
-                article_hash,
-                article.id,
-                article.title,
-                article.source,
-                article.url,
-                article.published,
-                len(new.chunks),
-                list(new.locations),
-            )
-            for location in new.locations:
-                self._detach(location, self.hash_of.get(location), keep=article_hash)
-                self.hash_of[location] = article_hash
-            outcome = Outcome.ADDED if self.pending[article_hash].previous_hash is None else Outcome.UPDATED
-            self.record(ItemResult(article.location, outcome, article.id, article.title, len(new.chunks)))
+            if article_hash in written:
+                previous = self.pending[article_hash].previous_hash
+                self._committed(new.article, len(new.chunks), list(new.locations), previous)
         self.pending.clear()
         self.pending_chunks = 0
+
+    def add_long(self, article: Article, chunks: list[Chunk], previous: str | None) -> None:
+        """An article longer than a window: embedded and stored a window at a time (memory stays
+        that of one window), committed once every window is stored, progress shown per window."""
+        try:
+            for begin in range(0, len(chunks), WINDOW_CHUNKS):
+                window = chunks[begin : begin + WINDOW_CHUNKS]
+                vectors = self.indexer.embedder.embed([c.text for c in window])
+                self.store.add_chunks([(article, window, vectors)])
+                self.on_chunks(article.id, begin + len(window), len(chunks))
+            self.store.commit([NewArticle(article, chunks, np.zeros((0, 384), np.float32), [article.location])])
+        except (ChromaError, ValueError, TypeError) as error:
+            reason = f"the store refused it: {error}"
+            self.record(ItemResult(article.location, Outcome.FAILED, article.id, article.title, reason=reason))
+            return
+        self._committed(article, len(chunks), [article.location], previous)
+
+    def _committed(self, article: Article, chunk_count: int, locations: list[str], previous: str | None) -> None:
+        """Record a committed article in this run's view and report it."""
+        article_hash = article.content_hash
+        self.committed[article_hash] = StoredArticle(
+            article_hash,
+            article.id,
+            article.title,
+            article.source,
+            article.url,
+            article.published,
+            chunk_count,
+            list(locations),
+        )
+        for location in locations:
+            self._detach(location, self.hash_of.get(location), keep=article_hash)
+            self.hash_of[location] = article_hash
+        outcome = Outcome.ADDED if previous is None else Outcome.UPDATED
+        self.record(ItemResult(article.location, outcome, article.id, article.title, chunk_count))
 
     def _write(self, batch: list[NewArticle]) -> set[str]:
         """Commit the batch in one write; when the store refuses it, one article at a time, so that

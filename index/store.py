@@ -11,6 +11,7 @@ killed part-way leaves no half-indexed article and the next run completes the wo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -95,6 +96,20 @@ def open_client(settings: Settings) -> Any:
     path = Path(settings.home) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path))
+
+
+def _shared_metadata(article: Article) -> dict[str, Any]:
+    """What every chunk of an article and its manifest record carry."""
+    lo, hi = date_bounds(article.published)
+    return {
+        "article_hash": article.content_hash,
+        "article_id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "published": article.published,
+        "published_lo": lo,
+        "published_hi": hi,
+    }
 
 
 class _Connection:
@@ -301,47 +316,48 @@ class Store:
         """
         if not items:
             return
+        with self._writing():
+            self.add_chunks([(item.article, item.chunks, item.embeddings) for item in items])
+            self.commit(items)
+
+    def add_chunks(self, parts: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Write chunks without committing their articles (readers and search ignore them until
+        ``commit``). A very long article is written this way a window at a time."""
         ids: list[str] = []
         documents: list[str] = []
         metadatas: list[dict[str, Any]] = []
-        vectors: list[np.ndarray] = []
-        records: list[dict[str, Any]] = []
-        for item in items:
-            article = item.article
-            lo, hi = date_bounds(article.published)
-            shared = {
-                "article_hash": article.content_hash,
-                "article_id": article.id,
-                "title": article.title,
-                "source": article.source,
-                "published": article.published,
-                "published_lo": lo,
-                "published_hi": hi,
-            }
-            ids += [c.id for c in item.chunks]
-            documents += [c.text for c in item.chunks]
-            metadatas += [{**shared, "chunk_index": c.index, "start": c.start, "end": c.end} for c in item.chunks]
-            vectors.append(item.embeddings)
-            records.append(
-                {
-                    **shared,
-                    "url": article.url,
-                    "chunk_count": len(item.chunks),
-                    "locations": json.dumps(sorted(set(item.locations))),
-                    "indexed_at": time.time(),
-                }
-            )
-        embeddings = np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
-        with self._writing() as (chunks, manifest):
+        for article, chunks, _vectors in parts:
+            shared = _shared_metadata(article)
+            ids += [c.id for c in chunks]
+            documents += [c.text for c in chunks]
+            metadatas += [{**shared, "chunk_index": c.index, "start": c.start, "end": c.end} for c in chunks]
+        if not ids:
+            return
+        embeddings = np.concatenate([vectors for _a, _c, vectors in parts])
+        with self._writing() as (chunks_collection, _):
             batch = self._connection.max_batch_size()
             for begin in range(0, len(ids), batch):
                 end = begin + batch
-                chunks.upsert(
+                chunks_collection.upsert(
                     ids=ids[begin:end],
                     documents=documents[begin:end],
                     embeddings=embeddings[begin:end],
                     metadatas=metadatas[begin:end],
                 )
+
+    def commit(self, items: Sequence[NewArticle]) -> None:
+        """Write the manifest records that make these articles (whose chunks are stored) visible."""
+        records = [
+            {
+                **_shared_metadata(item.article),
+                "url": item.article.url,
+                "chunk_count": len(item.chunks),
+                "locations": json.dumps(sorted(set(item.locations))),
+                "indexed_at": time.time(),
+            }
+            for item in items
+        ]
+        with self._writing() as (_, manifest):
             manifest.upsert(
                 ids=[item.article.content_hash for item in items],
                 documents=[item.article.text for item in items],
@@ -358,6 +374,11 @@ class Store:
         with self._writing() as (chunks, manifest):
             manifest.delete(ids=[article_hash])
             chunks.delete(where={"article_hash": article_hash})
+
+    def indexing_run(self) -> contextlib.AbstractContextManager[int]:
+        """Hold for the length of an indexing run; repairs first when no other run is going and
+        gives how many articles that removed (see ``FolderLock.indexing_run``)."""
+        return self._connection.lock.indexing_run(self.repair)
 
     def repair(self) -> int:
         """Remove what a killed run left behind: chunks of articles that were never committed,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from index import pipeline
 from index.articles import LoadFailure, find_files, load_file
 from index.pipeline import Indexer, Outcome
 from index.settings import Settings
@@ -96,3 +97,33 @@ def test_record_fields_of_the_wrong_kind_are_refused_by_name(tmp_path: Path, fie
     [item] = list(load_file(path, 1_000_000))
     assert isinstance(item, LoadFailure)
     assert message in item.reason
+
+
+def test_a_long_article_is_embedded_and_stored_a_window_at_a_time_with_progress(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: a 19 MB file was embedded whole (2.4 GB peak) under a bar that showed 100% at once."""
+    monkeypatch.setattr(pipeline, "WINDOW_CHUNKS", 64)
+    paragraphs = [
+        f"Paragraph {n}: the harbour office logged {n * 7} ferry crossings and {n % 13} delays in week {n}."
+        for n in range(1500)
+    ]
+    (tmp_path / "big.txt").write_text("Harbour log\n\n" + "\n\n".join(paragraphs) + "\n")
+    indexer = Indexer(settings)
+    embedded: list[int] = []
+    real_embed = indexer.embedder.embed
+
+    def counting_embed(texts, *args, **kwargs):
+        embedded.append(len(texts))
+        return real_embed(texts, *args, **kwargs)
+
+    monkeypatch.setattr(indexer.embedder, "embed", counting_embed)
+    report = indexer.index_paths([tmp_path / "big.txt"], progress=True)
+    [result] = report.results
+    assert result.outcome is Outcome.ADDED and result.chunks > 4 * 64
+    assert max(embedded) <= 64 and sum(embedded) == result.chunks
+    shown = capsys.readouterr().err
+    assert f"big.txt: 64/{result.chunks:,} chunks" in shown
+    assert f"big.txt: {result.chunks:,}/{result.chunks:,} chunks" in shown
+    stored = indexer.store.find_article("big.txt")
+    assert stored is not None and stored.chunk_count == result.chunks == len(indexer.store.article_chunks(stored.hash))
