@@ -34,6 +34,7 @@ ALPHA = 0.5
 """Weight of the cosine against the max-normalised BM25 score (tuned on half of the SQuAD sample)."""
 RRF_K = 60
 CANDIDATES = 20
+MAX_CANDIDATES = 320  # the widest look down the lists when passages merge into fewer than k
 MAX_QUERY_CHARS = 2000
 MAX_PASSAGE_CHARS = 1600
 ARTICLE_CACHE = 512
@@ -169,20 +170,31 @@ class Retriever:
             raise EmptyIndexError()
         vector = self.embedder.embed([query])[0]
         lexical_scores = self._lexical_scores(query, filters, lexical) if mode != "dense" else None
-        candidates: dict[str, _Candidate] = {}
-        if mode != "lexical":
-            self._dense_candidates(vector, filters, candidates)
-        if lexical_scores is not None:
-            self._lexical_candidates(lexical_scores, lexical, candidates)
-        self._complete(candidates, vector, lexical_scores, lexical)
-        self._fuse(list(candidates.values()), mode)
-        ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
-        return self._materialise(self._passages(ranked, k), lexical.articles)
+        pool = CANDIDATES
+        while True:
+            candidates: dict[str, _Candidate] = {}
+            if mode != "lexical":
+                self._dense_candidates(vector, filters, candidates, pool)
+            if lexical_scores is not None:
+                self._lexical_candidates(lexical_scores, lexical, candidates, pool)
+            self._complete(candidates, vector, lexical_scores, lexical)
+            self._fuse(list(candidates.values()), mode)
+            ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
+            groups, filled_from_capped = self._passages(ranked, k)
+            # One long repetitive article can fill every candidate place: its chunks merge into fewer
+            # than k passages (issue 14: `search -k 5` gave 3), or it takes places past its cap.
+            # Then look further down the lists for other articles.
+            done = len(groups) >= k and not filled_from_capped
+            if done or pool >= len(lexical.chunk_ids) or pool >= MAX_CANDIDATES:
+                return self._materialise(groups, lexical.articles)
+            pool *= 4
 
     # ---- the two searches ----------------------------------------------------------------
 
-    def _dense_candidates(self, vector: np.ndarray, filters: Filters, candidates: dict[str, _Candidate]) -> None:
-        for chunk_id, meta, distance in self.store.nearest_chunks(vector, CANDIDATES, filters.chroma_where()):
+    def _dense_candidates(
+        self, vector: np.ndarray, filters: Filters, candidates: dict[str, _Candidate], pool: int
+    ) -> None:
+        for chunk_id, meta, distance in self.store.nearest_chunks(vector, pool, filters.chroma_where()):
             candidates[chunk_id] = _Candidate(chunk_id, meta, dense=1.0 - distance)
 
     @staticmethod
@@ -194,8 +206,10 @@ class Retriever:
         return scores
 
     @staticmethod
-    def _lexical_candidates(scores: np.ndarray, index: LexicalIndex, candidates: dict[str, _Candidate]) -> None:
-        top = np.argpartition(-scores, CANDIDATES)[:CANDIDATES] if len(scores) > CANDIDATES else np.arange(len(scores))
+    def _lexical_candidates(
+        scores: np.ndarray, index: LexicalIndex, candidates: dict[str, _Candidate], pool: int
+    ) -> None:
+        top = np.argpartition(-scores, pool)[:pool] if len(scores) > pool else np.arange(len(scores))
         for row in top[np.argsort(-scores[top])]:
             if scores[row] <= 0:
                 break
@@ -241,11 +255,12 @@ class Retriever:
 
     # ---- from ranked chunks to passages --------------------------------------------------
 
-    def _passages(self, ranked: list[_Candidate], k: int) -> list[_Group]:
+    def _passages(self, ranked: list[_Candidate], k: int) -> tuple[list[_Group], bool]:
         """Merge chunks into passages, capping each article while other relevant articles remain.
 
         Order of filling: relevant chunks (capped per article), then the capped article's other
-        chunks, then the weakly matching rest.
+        chunks, then the weakly matching rest. Also says whether a capped article's chunks had to
+        fill places (other articles ran out among these candidates).
         """
         best_lexical = max((c.lexical or 0.0 for c in ranked), default=0.0)
 
@@ -263,12 +278,14 @@ class Retriever:
                 deferred.append(candidate)
             else:
                 groups.append(self._group(candidate))
+        filled_from_capped = False
         for candidate in [*deferred, *(c for c in ranked if not relevant(c))]:
             if len(groups) >= k:
                 break
             if not self._merge(candidate, groups):
                 groups.append(self._group(candidate))
-        return groups
+                filled_from_capped = filled_from_capped or candidate in deferred
+        return groups, filled_from_capped
 
     @staticmethod
     def _group(candidate: _Candidate) -> _Group:

@@ -194,3 +194,21 @@ def test_settings_are_not_shared_between_retrievers(indexed) -> None:
     other = dataclasses.replace(settings, collection="other")
     with pytest.raises(EmptyIndexError):
         Retriever(other).search("bridge")
+
+
+def test_a_long_repetitive_article_does_not_leave_fewer_passages_than_asked(settings: Settings, tmp_path: Path) -> None:
+    """Issue 14: its chunks filled every candidate place and merged into 3 passages for k=5."""
+    folder = tmp_path / "ferries"
+    folder.mkdir()
+    (folder / "timetable.txt").write_text(
+        "Ferry timetable\n\n"
+        + "\n\n".join(f"The harbour ferry timetable changes on Monday, notice {n}." for n in range(400))
+    )
+    for n, town in enumerate(["Ardmore", "Balton", "Carrick", "Dunmore", "Elston"]):
+        (folder / f"town{n}.txt").write_text(
+            f"{town} ferry news\n\nThe {town} harbour ferry will run a new timetable from Monday, the council said.\n"
+        )
+    Indexer(settings).index_paths([folder])
+    passages = Retriever(settings).search("harbour ferry timetable Monday", k=5)
+    assert len(passages) == 5
+    assert len({p.article_id for p in passages}) >= 4
