@@ -16,10 +16,14 @@ import threading
 import time
 from pathlib import Path
 
+from gradio_client import Client
+
 from index.lexical import LexicalCache, cache_folder
 from index.settings import Settings
 from index.store import Store
 from qa.retriever import Retriever
+from tests.fake_llm import FakeLLM
+from tests.serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,51 +124,63 @@ def test_two_index_commands_at_once_keep_every_article_searchable(settings: Sett
         assert word in passages[0].text or word in passages[0].title
 
 
-def test_a_reader_keeps_searching_while_another_process_indexes(settings: Settings, tmp_path: Path) -> None:
+def test_a_running_serve_keeps_searching_while_another_process_indexes(settings: Settings, tmp_path: Path) -> None:
+    """Issue 14: every web /search failed with "Error finding id" about 63 s into another process's
+    indexing, and new articles never appeared until a restart."""
     first = _news_file(tmp_path / "first.jsonl", "gamma", 10)
     later = _news_file(tmp_path / "later.jsonl", "delta", 60)
     env = {**os.environ, "CITEQA_HOME": str(settings.home)}
     assert _spawn("-m", "ui.cli", "index", str(tmp_path / "first.jsonl"), env=env).wait(timeout=300) == 0
-    retriever = Retriever(settings)  # opened before the other process writes, like a running `serve`
-    assert retriever.search(f"News from {first[0]}", k=1)
-    failures: list[BaseException] = []
-    searches = 0
-    stop = threading.Event()
+    with (
+        FakeLLM("ok", found=0.95).running() as fake,
+        serving(settings.home, {"OPENAI_BASE_URL": fake.base_url, "CITEQA_MODEL": "fake"}) as (url, _log),
+    ):
+        client = Client(url, verbose=False)
 
-    def keep_searching() -> None:
-        nonlocal searches
-        while not stop.is_set():
-            try:
-                assert retriever.search(f"News from {first[searches % len(first)]}", k=3)
-                searches += 1
-            except BaseException as error:  # any failure of a search is what this test looks for
-                failures.append(error)
-                return
+        def search(query: str) -> list[dict]:
+            return client.predict(query, 3, api_name="/search")
 
-    reader = threading.Thread(target=keep_searching)
-    reader.start()
-    indexing = _spawn("-m", "ui.cli", "index", str(tmp_path / "later.jsonl"), env=env)
-    out, err = indexing.communicate(timeout=300)
-    finished = time.monotonic()
-    assert indexing.returncode == 0, out + err
-    found_at = None
-    while time.monotonic() - finished < 10:
-        passages = retriever.search(f"News from {later[-1]}", k=1)  # empty until the lexical index catches up
-        if passages and later[-1] in passages[0].text:
-            found_at = time.monotonic() - finished
-            break
-        time.sleep(0.2)
-    stop.set()
-    reader.join(timeout=30)
+        assert search(f"News from {first[0]}")
+        failures: list[BaseException] = []
+        searches = 0
+        stop = threading.Event()
+
+        def keep_searching() -> None:
+            nonlocal searches
+            while not stop.is_set():
+                try:
+                    assert search(f"News from {first[searches % len(first)]}")
+                    searches += 1
+                except BaseException as error:  # any failure of a search is what this test looks for
+                    failures.append(error)
+                    return
+
+        reader = threading.Thread(target=keep_searching)
+        reader.start()
+        indexing = _spawn("-m", "ui.cli", "index", str(tmp_path / "later.jsonl"), env=env)
+        out, err = indexing.communicate(timeout=300)
+        finished = time.monotonic()
+        assert indexing.returncode == 0, out + err
+        found_at = None
+        while time.monotonic() - finished < 10:
+            passages = search(f"News from {later[-1]}")  # empty until the lexical index catches up
+            if passages and later[-1] in passages[0]["text"]:
+                found_at = time.monotonic() - finished
+                break
+            time.sleep(0.2)
+        stop.set()
+        reader.join(timeout=30)
     assert not failures, failures[0]
     assert searches > 0
-    assert found_at is not None, "the new articles did not appear in the running reader within 10 s"
+    assert found_at is not None, "the new articles did not appear in the running serve within 10 s"
 
 
 _REFRESHER = textwrap.dedent(
     """
     import dataclasses, sys, time
-    from index.lexical import LexicalCache, cache_folder
+    from gradio_client import Client
+
+from index.lexical import LexicalCache, cache_folder
     from index.settings import Settings
     from index.store import Store
 
