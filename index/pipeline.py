@@ -187,12 +187,12 @@ class _Run:
         """Index one file; whatever goes wrong with it is reported against it, and the run goes on."""
         try:
             for item in load_file(path, self.indexer.settings.max_file_bytes):
-                self.on_item()
                 if isinstance(item, LoadFailure):
                     self.files_with_failures.add(location_of(path))
                     self.record(ItemResult(item.location, Outcome.FAILED, reason=item.reason))
                 else:
                     self.add_article(item)
+                self.on_item()  # after the article, so that a long one is not shown done before it starts
         except Exception as error:  # a reader bug must cost one file, not the run (issue 14)
             self.files_with_failures.add(location_of(path))
             self.record(ItemResult(location_of(path), Outcome.FAILED, reason=f"could not be indexed: {error!r}"))
