@@ -8,6 +8,7 @@ Only the head and tail of the text are searched for dates, so a date mentioned i
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -121,5 +122,6 @@ def date_bounds(published: str) -> tuple[int, int]:
         value = int(f"{year}{month}{day}")
         return (value, value)
     if month:
-        return (int(f"{year}{month}01"), int(f"{year}{month}31"))
+        last_day = calendar.monthrange(int(year), int(month))[1]
+        return (int(f"{year}{month}01"), int(f"{year}{month}{last_day:02d}"))
     return (int(f"{year}0101"), int(f"{year}1231"))

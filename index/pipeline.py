@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-import numpy as np
 from chromadb.errors import ChromaError
 from tqdm import tqdm
 
@@ -259,7 +258,7 @@ class _Run:
                 vectors = self.indexer.embedder.embed([c.text for c in window])
                 self.store.add_chunks([(article, window, vectors)])
                 self.on_chunks(article.id, begin + len(window), len(chunks))
-            self.store.commit([NewArticle(article, chunks, np.zeros((0, 384), np.float32), [article.location])])
+            self.store.commit([(article, len(chunks), [article.location])])
         except (ChromaError, ValueError, TypeError) as error:
             reason = f"the store refused it: {error}"
             self.record(ItemResult(article.location, Outcome.FAILED, article.id, article.title, reason=reason))

@@ -345,23 +345,27 @@ class Store:
                     metadatas=metadatas[begin:end],
                 )
 
-    def commit(self, items: Sequence[NewArticle]) -> None:
-        """Write the manifest records that make these articles (whose chunks are stored) visible."""
+    def commit(self, items: Sequence[NewArticle | tuple[Article, int, list[str]]]) -> None:
+        """Write the manifest records that make these articles (whose chunks are stored) visible:
+        each a ``NewArticle``, or (article, chunk count, locations) for one stored in windows."""
+        rows = [
+            (item.article, len(item.chunks), item.locations) if isinstance(item, NewArticle) else item for item in items
+        ]
         records = [
             {
-                **_shared_metadata(item.article),
-                "url": item.article.url,
-                "chunk_count": len(item.chunks),
-                "locations": json.dumps(sorted(set(item.locations))),
+                **_shared_metadata(article),
+                "url": article.url,
+                "chunk_count": chunk_count,
+                "locations": json.dumps(sorted(set(locations))),
                 "indexed_at": time.time(),
             }
-            for item in items
+            for article, chunk_count, locations in rows
         ]
         with self._writing() as (_, manifest):
             manifest.upsert(
-                ids=[item.article.content_hash for item in items],
-                documents=[item.article.text for item in items],
-                embeddings=[[1.0]] * len(items),
+                ids=[article.content_hash for article, _count, _locations in rows],
+                documents=[article.text for article, _count, _locations in rows],
+                embeddings=[[1.0]] * len(rows),
                 metadatas=records,
             )
 

@@ -178,9 +178,7 @@ def test_a_running_serve_keeps_searching_while_another_process_indexes(settings:
 _REFRESHER = textwrap.dedent(
     """
     import dataclasses, sys, time
-    from gradio_client import Client
-
-from index.lexical import LexicalCache, cache_folder
+    from index.lexical import LexicalCache, cache_folder
     from index.settings import Settings
     from index.store import Store
 

@@ -62,7 +62,10 @@ def test_a_run_saves_each_answer_and_resumes(tmp_path: Path) -> None:
         again = run_questions(answerer, dataset.questions[:4], folder, progress=False)
     assert len(first) == 3 and len(again) == 4
     assert len(load_rows(folder)) == 4
-    assert len(fake.requests) - asked <= 2  # only the new question was asked (plus a possible rewrite)
+    # Only the new question was asked: its "Found" step and its reply, nothing for the first three.
+    assert len(fake.requests) - asked == 2
+    assert [r["id"] for r in again] == [q.id for q in dataset.questions[:4]]
+    assert again[3]["answer"] and "scores" in again[3]
     row = first[0]
     assert row["answer"].startswith("Zhao Leji") and row["scores"]["contains"] == 1.0
     assert row["citations"][0]["quote"].startswith("Zhao Leji")

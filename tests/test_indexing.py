@@ -175,6 +175,7 @@ def test_a_killed_indexing_process_leaves_a_consistent_index(settings: Settings,
         time.sleep(0.3)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed: nothing was tested"
     assert_consistent_after_repair = Store(settings)
     assert_consistent_after_repair.repair()
     assert_consistent(assert_consistent_after_repair)

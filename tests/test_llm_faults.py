@@ -93,8 +93,10 @@ def test_a_stream_that_stalls_midway_times_out() -> None:
 
 def test_a_rate_limit_is_retried_with_backoff() -> None:
     with FakeLLM("rate_limited_once", reply="Zhao Leji [1].").running() as fake:
-        assert "".join(llm_for(fake.base_url).stream(MESSAGES)).strip() == "Zhao Leji [1]."
+        started = time.monotonic()
+        assert "".join(llm_for(fake.base_url, timeout=5).stream(MESSAGES)).strip() == "Zhao Leji [1]."
         assert len(fake.requests) == 2
+        assert time.monotonic() - started >= 0.5  # the first backoff was waited out
 
 
 def test_a_persistent_rate_limit_is_a_clear_error() -> None:

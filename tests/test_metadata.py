@@ -40,6 +40,7 @@ def test_dates_in_the_body_are_not_the_publication_date() -> None:
 
 def test_date_bounds_cover_partial_dates() -> None:
     assert date_bounds("2024") == (20240101, 20241231)
-    assert date_bounds("2024-06") == (20240601, 20240631)
+    assert date_bounds("2024-06") == (20240601, 20240630)
+    assert date_bounds("2024-02") == (20240201, 20240229)  # a leap year
     assert date_bounds("2024-06-05") == (20240605, 20240605)
     assert date_bounds("") == (0, 0)
