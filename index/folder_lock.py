@@ -85,6 +85,19 @@ class FolderLock:
         finally:
             os.close(fd)
 
+    @contextmanager
+    def opening(self) -> Iterator[None]:
+        """One process at a time opens the database: the first open of a new folder creates its
+        tables, and two processes doing that at once failed ("table collections already exists",
+        seen in CI with two `citeqa index` started together on a fresh folder)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.home / "open.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def generation(self) -> str:
         """The token of the last write to this folder ("" before the first one)."""
         try:

@@ -162,7 +162,11 @@ class _Connection:
             return
         if self._client is not None:
             self._close_embedded()
-        self._client = open_client(self.settings)
+        if self.settings.chroma_url:
+            self._client = open_client(self.settings)
+        else:
+            with self.lock.opening():
+                self._client = open_client(self.settings)
         self._collections = {}
         self._seen = generation
 
