@@ -260,8 +260,7 @@ class _Run:
                 self.on_chunks(article.id, begin + len(window), len(chunks))
             self.store.commit([(article, len(chunks), [article.location])])
         except (ChromaError, ValueError, TypeError) as error:
-            reason = f"the store refused it: {error}"
-            self.record(ItemResult(article.location, Outcome.FAILED, article.id, article.title, reason=reason))
+            self._refused(article, error)
             return
         self._committed(article, len(chunks), [article.location], previous)
 
@@ -298,11 +297,12 @@ class _Run:
                 self.store.add_articles([new])
                 written.add(new.article.content_hash)
             except (ChromaError, ValueError, TypeError) as error:
-                reason = f"the store refused it: {error}"
-                self.record(
-                    ItemResult(new.article.location, Outcome.FAILED, new.article.id, new.article.title, reason=reason)
-                )
+                self._refused(new.article, error)
         return written
+
+    def _refused(self, article: Article, error: Exception) -> None:
+        reason = f"the store refused it: {error}"
+        self.record(ItemResult(article.location, Outcome.FAILED, article.id, article.title, reason=reason))
 
     def _detach(self, location: str, previous: str | None, keep: str) -> None:
         """A location now points elsewhere: drop it from its old article, and drop the article

@@ -127,20 +127,14 @@ class _Connection:
         self._collections: dict[str, Any] = {}
 
     @contextmanager
-    def reading(self) -> Iterator[_Connection]:
-        with self.lock.reading() as outermost:
+    def holding(self, exclusive: bool) -> Iterator[_Connection]:
+        """The folder held for reading or writing, the client caught up with other processes."""
+        with self.lock.writing() if exclusive else self.lock.reading() as outermost:
             if outermost:
                 self._catch_up()
             yield self
-
-    @contextmanager
-    def writing(self) -> Iterator[_Connection]:
-        with self.lock.writing() as outermost:
-            if outermost:
-                self._catch_up()
-            yield self
-        if outermost:
-            self._seen = self.lock.stamped
+        if exclusive and outermost:
+            self._seen = self.lock.stamped  # this process's own write needs no reopening
 
     def collection(self, name: str, embedding_function: Any) -> Any:
         if name not in self._collections:
@@ -202,7 +196,7 @@ class Store:
         name = settings.collection
         self._chunks_name = f"{name}-chunks"
         self._manifest_name = f"{name}-articles"
-        with self._connection.reading() as db:
+        with self._connection.holding(exclusive=False) as db:
             present = db.collection_names()
         if not {self._chunks_name, self._manifest_name} <= present:
             with self._writing():
@@ -210,12 +204,12 @@ class Store:
 
     @contextmanager
     def _reading(self) -> Iterator[tuple[Any, Any]]:
-        with self._connection.reading() as db:
+        with self._connection.holding(exclusive=False) as db:
             yield self._collections(db)
 
     @contextmanager
     def _writing(self) -> Iterator[tuple[Any, Any]]:
-        with self._connection.writing() as db:
+        with self._connection.holding(exclusive=True) as db:
             yield self._collections(db)
 
     def _collections(self, db: _Connection) -> tuple[Any, Any]:
@@ -292,8 +286,6 @@ class Store:
     ) -> list[tuple[str, dict[str, Any], float]]:
         """(id, metadata, cosine distance) of the ``n`` chunks nearest to ``vector``."""
         with self._reading() as (chunks, _):
-            if chunks.count() == 0:
-                return []
             got = chunks.query(query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"])
         return [
             (chunk_id, dict(meta or {}), float(distance))
