@@ -53,6 +53,8 @@ class Settings:
     model: str | None = None
     llm_threads: int = 2
     llm_timeout_s: float = 60.0
+    llm_idle_s: float = 120.0
+    """How long the machine's embedded model server outlives its last user (``qa.model_server``)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,6 +70,7 @@ class Settings:
             model=env.get("CITEQA_MODEL") or None,
             llm_threads=_env_int("CITEQA_LLM_THREADS", 2),
             llm_timeout_s=_env_float("CITEQA_LLM_TIMEOUT", 60.0),
+            llm_idle_s=_env_float("CITEQA_LLM_IDLE_S", 120.0),
         )
 
     @property

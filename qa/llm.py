@@ -1,6 +1,7 @@
 """Every LLM call goes through the ``openai`` client: OpenAI, Ollama, vLLM, llama.cpp, or the embedded model.
 
-With ``OPENAI_BASE_URL`` unset, the embedded llama.cpp server is started on first use. Faults
+With ``OPENAI_BASE_URL`` unset, the machine's embedded llama.cpp server is found, or started, on
+first use (``qa.model_server``). Faults
 come back as typed errors with plain messages; what a retry can fix (connection errors, 429, 5xx)
 is retried with exponential backoff.
 
@@ -28,7 +29,8 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from index.settings import Settings
-from qa.embedded_llm import EMBEDDED, MODEL_NAME, EmbeddedModelError
+from qa.embedded_llm import MODEL_NAME, EmbeddedModelError
+from qa.model_server import SHARED
 
 DEFAULT_REMOTE_MODEL = "gpt-4o-mini"
 MAX_RETRIES = 2
@@ -134,7 +136,9 @@ class LLM:
                 self._endpoint = Endpoint(settings.openai_base_url, settings.model or DEFAULT_REMOTE_MODEL, False)
             else:
                 try:
-                    running = EMBEDDED.ensure(settings.cache, settings.llm_threads, progress=self.progress)
+                    running = SHARED.ensure(
+                        settings.cache, settings.llm_threads, settings.llm_idle_s, progress=self.progress
+                    )
                 except EmbeddedModelError as error:
                     raise LLMUnavailable(str(error)) from error
                 self._endpoint = Endpoint(running.base_url, settings.model or running.model, True)
@@ -162,6 +166,10 @@ class LLM:
                 max_retries=0,  # retried here, within the deadline
             )
         return self._client
+
+    def _find_the_model_again(self) -> None:
+        SHARED.forget(self.settings.cache)
+        self._endpoint, self._client = None, None
 
     def deadline(self) -> Deadline:
         """A fresh deadline of ``CITEQA_LLM_TIMEOUT`` seconds."""
@@ -232,6 +240,8 @@ class LLM:
                 with self._faults(endpoint, deadline):
                     return client.chat.completions.create(**request)
             except (LLMUnavailable, LLMRateLimited, LLMTimeout, _ServerError) as error:
+                if endpoint.embedded and isinstance(error, LLMUnavailable):
+                    self._find_the_model_again()  # the shared server was stopped: the next try finds or starts one
                 out_of_time = deadline.remaining() <= backoff  # no time left to wait and try again
                 if attempt == MAX_RETRIES or isinstance(error, _NotRetried) or out_of_time:
                     if isinstance(error, _ServerError):

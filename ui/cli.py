@@ -271,6 +271,37 @@ def doctor_command(settings: Settings, model: str | None, base_url: str | None) 
         sys.exit(1)
 
 
+@main.group("model")
+def model_group() -> None:
+    """The embedded model server, shared by every citeqa process on this machine."""
+
+
+@model_group.command("status")
+@click.pass_obj
+def model_status_command(settings: Settings) -> None:
+    """Say whether the shared embedded model server is running, and where."""
+    from qa.model_server import read_state, server_folder
+
+    running = read_state(server_folder(settings.cache))
+    if running is None:
+        click.echo("The embedded model is not running; the first command that needs it starts it.")
+        return
+    click.echo(f"The embedded model {running.model} is running at {running.base_url} (pid {running.pid}).")
+
+
+@model_group.command("stop")
+@click.pass_obj
+def model_stop_command(settings: Settings) -> None:
+    """Stop the shared embedded model server now (it also stops by itself when unused)."""
+    from qa.model_server import stop
+
+    stopped = stop(settings.cache)
+    if stopped is None:
+        click.echo("The embedded model was not running.")
+    else:
+        click.echo(f"Stopped the embedded model (pid {stopped.pid}).")
+
+
 @main.command("eval")
 @click.argument("dataset", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--limit", type=int, help="Ask N questions (a fixed sample, half unanswerable where possible).")
