@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from index.pipeline import Indexer, IndexReport
+from index.errors import CiteqaError
+from index.pipeline import IndexReport
 from index.settings import Settings
+from qa.parts import parts_for
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Dataset:
         unknown = fold - {_fold_title(t) for t in titles.values()}
         if unknown:
             known = ", ".join(sorted(set(titles.values())))
-            raise ValueError(
+            raise DatasetError(
                 f"no article in {self.articles_path} has the title(s) {', '.join(sorted(unknown))}; known: {known}"
             )
         return [q for q in self.questions if _fold_title(titles.get(q.article_id, "")) in fold]
@@ -70,18 +72,26 @@ class Dataset:
         """A collection of the dataset's own, never the user's."""
         return "eval-" + re.sub(r"[^A-Za-z0-9_-]+", "-", self.name).strip("-")
 
+    def settings_for(self, settings: Settings) -> Settings:
+        """``settings`` with the dataset's own collection."""
+        return replace(settings, collection=self.collection)
+
     def index(self, settings: Settings, progress: bool = False) -> tuple[Settings, IndexReport]:
-        eval_settings = Settings(**{**settings.__dict__, "collection": self.collection})
-        return eval_settings, Indexer(eval_settings).index_paths([self.articles_path], progress=progress)
+        """Index the dataset's articles into its own collection, with this process's parts."""
+        eval_settings = self.settings_for(settings)
+        indexer = parts_for(eval_settings, progress=progress).indexer
+        return eval_settings, indexer.index_paths([self.articles_path], progress=progress)
+
+
+class DatasetError(CiteqaError, ValueError):
+    """An evaluation dataset folder is missing a file, or holds a record or title that cannot be used."""
 
 
 def load_dataset(folder: Path | str) -> Dataset:
     folder = Path(folder)
     for name in ("articles.jsonl", "questions.jsonl"):
         if not (folder / name).is_file():
-            raise FileNotFoundError(
-                f"{folder / name} is missing: a dataset folder needs articles.jsonl and questions.jsonl"
-            )
+            raise DatasetError(f"{folder / name} is missing: a dataset folder needs articles.jsonl and questions.jsonl")
     dataset = Dataset(folder)
     for n, line in enumerate((folder / "questions.jsonl").read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -103,7 +113,7 @@ def load_dataset(folder: Path | str) -> Dataset:
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as error:
-            raise ValueError(f"{folder / 'questions.jsonl'}:{n}: bad question record ({error})") from error
+            raise DatasetError(f"{folder / 'questions.jsonl'}:{n}: bad question record ({error})") from error
     return dataset
 
 

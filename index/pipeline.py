@@ -92,12 +92,20 @@ class _Pending:
 class Indexer:
     """Holds the store, the model and the chunker across runs (the UI indexes uploads with one)."""
 
-    def __init__(self, settings: Settings, store: Store | None = None, embedder: MiniLMEmbedder | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        embedder: MiniLMEmbedder | None = None,
+        *,
+        lexical: LexicalCache | None = None,
+    ):
+        """Pass the process's shared ``store`` and ``lexical`` cache (``qa.parts`` does)."""
         self.settings = settings
         self.store = store or Store(settings)
         self.embedder = embedder or shared_embedder()
         self.chunker = Chunker(self.embedder.count_tokens)
-        self.lexical = LexicalCache(self.store, cache_folder(self.store))
+        self.lexical = lexical or LexicalCache(self.store, cache_folder(self.store))
 
     def index_paths(
         self,

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.errors import CiteqaError
+
 DEFAULT_HOME = Path(".citeqa")
 DEFAULT_MAX_FILE_MB = 20.0
 DEFAULT_COLLECTION = "articles"
@@ -21,6 +23,10 @@ def _default_cache() -> Path:
     return Path(base) / "citeqa"
 
 
+class SettingsError(CiteqaError, ValueError):
+    """A setting's value cannot be used; the message names the setting and a valid value."""
+
+
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -28,7 +34,17 @@ def _env_float(name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError as error:
-        raise ValueError(f"{name}={raw!r} is not a number; set it to a number such as {default}") from error
+        raise SettingsError(f"{name}={raw!r} is not a number; set it to a number such as {default}") from error
+
+
+def _env_logins(name: str) -> tuple[tuple[str, str], ...]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ()
+    pairs = [pair.split(":", 1) for pair in raw.split(",")]
+    if any(len(pair) != 2 or not pair[0].strip() or not pair[1] for pair in pairs):
+        raise SettingsError(f'{name} must look like "user:password" (several pairs separated by commas)')
+    return tuple((user.strip(), password) for user, password in pairs)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -55,6 +71,8 @@ class Settings:
     llm_timeout_s: float = 60.0
     llm_idle_s: float = 120.0
     """How long the machine's embedded model server outlives its last user (``qa.model_server``)."""
+    web_auth: tuple[tuple[str, str], ...] = ()
+    """Logins the web chat requires (``CITEQA_AUTH="user:password,user2:password2"``); none: open."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +89,7 @@ class Settings:
             llm_threads=_env_int("CITEQA_LLM_THREADS", 2),
             llm_timeout_s=_env_float("CITEQA_LLM_TIMEOUT", 60.0),
             llm_idle_s=_env_float("CITEQA_LLM_IDLE_S", 120.0),
+            web_auth=_env_logins("CITEQA_AUTH"),
         )
 
     @property

@@ -30,6 +30,7 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from index.articles import Article
 from index.chunking import Chunk
 from index.embeddings import CiteqaEmbeddingFunction
+from index.errors import CiteqaError
 from index.folder_lock import FolderLock
 from index.metadata import date_bounds
 from index.settings import Settings
@@ -37,7 +38,7 @@ from index.settings import Settings
 PAGE = 5000
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(CiteqaError):
     """The Chroma database or server cannot be opened or reached."""
 
 

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from index.errors import CiteqaError
     from index.settings import Settings
     from qa.answers import Answer, Answerer, AnswerSentence, Citation, Done, Retrieved, Token
     from qa.llm import LLM, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from qa.retriever import Filters, Retriever
 
 _HOMES = {
+    "CiteqaError": "index.errors",
     "Settings": "index.settings",
     **dict.fromkeys(["Answer", "Answerer", "AnswerSentence", "Citation", "Done", "Retrieved", "Token"], "qa.answers"),
     **dict.fromkeys(["LLM", "LLMBadResponse", "LLMError", "LLMRateLimited", "LLMTimeout", "LLMUnavailable"], "qa.llm"),
@@ -49,6 +51,7 @@ __all__ = [
     "Answerer",
     "BadFilterError",
     "Citation",
+    "CiteqaError",
     "Done",
     "EmptyIndexError",
     "EmptyQueryError",

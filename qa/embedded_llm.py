@@ -17,6 +17,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from index.errors import CiteqaError
+
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct"
 MODEL_BYTES = 1_117_320_768
@@ -25,7 +27,7 @@ PARTS = 22
 CONTEXT_TOKENS = 4096
 
 
-class EmbeddedModelError(RuntimeError):
+class EmbeddedModelError(CiteqaError):
     """The embedded model cannot be assembled or started."""
 
 

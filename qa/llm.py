@@ -28,6 +28,7 @@ import httpx
 import openai
 from openai.types.chat import ChatCompletion
 
+from index.errors import CiteqaError
 from index.settings import Settings
 from qa.embedded_llm import MODEL_NAME, EmbeddedModelError
 from qa.model_server import SHARED
@@ -50,7 +51,7 @@ class Deadline:
         return max(0.0, self.end - time.monotonic())
 
 
-class LLMError(RuntimeError):
+class LLMError(CiteqaError):
     """The LLM could not produce an answer; the message says why in plain words."""
 
 
@@ -116,6 +117,37 @@ class Usage:
     completion_tokens: int = 0
     tokens: list[tuple[str, float]] = field(default_factory=list)
     """(token, log probability) of the reply, when the endpoint reports them."""
+
+
+_TIMED_OUT = (
+    "the LLM at {url} did not answer within {seconds:g} s; it may be overloaded or stuck "
+    "(raise CITEQA_LLM_TIMEOUT to wait longer)"
+)
+_FAULTS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], type[LLMError], str], ...] = (
+    # (what the client raised, what citeqa raises, the message); the first match wins, so a
+    # subclass comes before its base (APITimeoutError is an APIConnectionError).
+    (
+        openai.RateLimitError,
+        LLMRateLimited,
+        "the LLM endpoint {url} is rate-limiting requests (429) even after {retries} retries; wait a moment and ask again",
+    ),
+    (openai.APITimeoutError, LLMTimeout, _TIMED_OUT),
+    (
+        openai.APIConnectionError,
+        LLMUnavailable,
+        "cannot reach the LLM at {url}; check that it is running (or unset OPENAI_BASE_URL to use the embedded model)",
+    ),
+    (openai.AuthenticationError, _NotRetried, "the LLM endpoint {url} refused the API key (OPENAI_API_KEY)"),
+    (openai.NotFoundError, _NotRetried, "the LLM endpoint {url} does not know the model {model!r} (set CITEQA_MODEL)"),
+    (openai.InternalServerError, _ServerError, "the LLM endpoint {url} failed with HTTP {status}; try again later"),
+    (openai.APIStatusError, LLMBadResponse, "the LLM endpoint {url} failed with HTTP {status}; try again later"),
+    (
+        (openai.APIError, ValueError, KeyError, AttributeError, TypeError),
+        LLMBadResponse,
+        "the LLM endpoint {url} sent a malformed reply ({error})",
+    ),
+    (httpx.HTTPError, LLMUnavailable, "the connection to the LLM at {url} failed ({error})"),
+)
 
 
 class LLM:
@@ -282,48 +314,29 @@ class LLM:
                 raise value
 
     def _timeout(self, endpoint: Endpoint, deadline: Deadline) -> LLMTimeout:
-        return LLMTimeout(
-            f"the LLM at {endpoint.base_url} did not answer within {deadline.seconds:g} s; "
-            "it may be overloaded or stuck (raise CITEQA_LLM_TIMEOUT to wait longer)"
-        )
+        return LLMTimeout(_TIMED_OUT.format(url=endpoint.base_url, seconds=deadline.seconds))
 
     @contextlib.contextmanager
     def _faults(self, endpoint: Endpoint, deadline: Deadline) -> Iterator[None]:
-        """Turn the client's exceptions into ``LLMError`` subclasses with plain messages."""
+        """Turn the client's exceptions into ``LLMError`` subclasses with plain messages (``_FAULTS``)."""
         try:
             yield
         except LLMError:
             raise
-        except openai.RateLimitError as error:
-            raise LLMRateLimited(
-                f"the LLM endpoint {endpoint.base_url} is rate-limiting requests (429) even after "
-                f"{MAX_RETRIES} retries; wait a moment and ask again"
-            ) from error
-        except openai.APITimeoutError as error:
-            raise self._timeout(endpoint, deadline) from error
-        except openai.APIConnectionError as error:
-            raise LLMUnavailable(
-                f"cannot reach the LLM at {endpoint.base_url}; check that it is running "
-                "(or unset OPENAI_BASE_URL to use the embedded model)"
-            ) from error
-        except openai.AuthenticationError as error:
-            raise _NotRetried(f"the LLM endpoint {endpoint.base_url} refused the API key (OPENAI_API_KEY)") from error
-        except openai.NotFoundError as error:
-            raise _NotRetried(
-                f"the LLM endpoint {endpoint.base_url} does not know the model {endpoint.model!r} (set CITEQA_MODEL)"
-            ) from error
-        except openai.InternalServerError as error:
-            raise _ServerError(
-                f"the LLM endpoint {endpoint.base_url} failed with HTTP {error.status_code}; try again later"
-            ) from error
-        except openai.APIStatusError as error:
-            raise LLMBadResponse(
-                f"the LLM endpoint {endpoint.base_url} failed with HTTP {error.status_code}; try again later"
-            ) from error
-        except (openai.APIError, ValueError, KeyError, AttributeError, TypeError) as error:
-            raise LLMBadResponse(f"the LLM endpoint {endpoint.base_url} sent a malformed reply ({error})") from error
-        except httpx.HTTPError as error:
-            raise LLMUnavailable(f"the connection to the LLM at {endpoint.base_url} failed ({error})") from error
+        except Exception as error:
+            for kinds, kind, message in _FAULTS:
+                if isinstance(error, kinds):
+                    raise kind(
+                        message.format(
+                            url=endpoint.base_url,
+                            model=endpoint.model,
+                            retries=MAX_RETRIES,
+                            seconds=deadline.seconds,
+                            status=getattr(error, "status_code", "?"),
+                            error=error,
+                        )
+                    ) from error
+            raise
 
     def complete(
         self, messages: list[dict[str, str]], *, max_tokens: int = 80, deadline: Deadline | None = None

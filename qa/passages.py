@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from index.errors import CiteqaError
 
-class RetrievalError(Exception):
+
+class RetrievalError(CiteqaError):
     """Base class of the errors the retriever raises on purpose."""
 
 

@@ -129,6 +129,7 @@ class Retriever:
         *,
         store: Store | None = None,
         embedder: MiniLMEmbedder | None = None,
+        lexical: LexicalCache | None = None,
         per_article: int = 2,
         fusion: Fusion = "convex",
         alpha: float = ALPHA,
@@ -136,7 +137,7 @@ class Retriever:
         self.settings = settings or Settings.from_env()
         self.store = store or Store(self.settings)
         self.embedder = embedder or shared_embedder()
-        self.lexical = LexicalCache(self.store, cache_folder(self.store))
+        self.lexical = lexical or LexicalCache(self.store, cache_folder(self.store))
         self.per_article = per_article
         self.fusion = fusion
         self.alpha = alpha

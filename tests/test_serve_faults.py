@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 from gradio_client.utils import Status
 
 from tests.fake_llm import FakeLLM
@@ -19,11 +21,27 @@ from tests.serving import free_port, serving
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_serve_warns_at_start_when_the_endpoint_is_dead(tmp_path: Path) -> None:
+def test_serve_warns_at_start_when_the_endpoint_is_dead_and_its_api_answers_errors_with_messages(
+    tmp_path: Path,
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}/v1"
-    with serving(tmp_path / "home", {"OPENAI_BASE_URL": dead, "CITEQA_LLM_TIMEOUT": "5"}) as (_url, log):
+    with serving(tmp_path / "home", {"OPENAI_BASE_URL": dead, "CITEQA_LLM_TIMEOUT": "5"}) as (url, log):
+        client = Client(url, verbose=False)
+        failures = {}
+        for name, call in {
+            "empty question": lambda: client.predict("   ", api_name="/ask"),
+            "dead model": lambda: client.predict("Who leads the delegation?", api_name="/ask"),
+            "k out of range": lambda: client.predict("delegation", 0, api_name="/search"),
+        }.items():
+            with pytest.raises(AppError) as raised:
+                call()
+            failures[name] = str(raised.value)
         text = log.read_text()
     assert "warning: the LLM does not answer: cannot reach the LLM at " + dead in text
+    assert "The question is empty" in failures["empty question"]
+    assert "cannot reach the LLM at " + dead in failures["dead model"]
+    assert "k=0 is out of range" in failures["k out of range"]
+    assert "Traceback" not in text, "citeqa's own errors are messages to the caller, not tracebacks in the log"
 
 
 def test_simultaneous_asks_queue_show_their_place_and_all_succeed(tmp_path: Path) -> None:

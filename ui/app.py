@@ -6,6 +6,7 @@ soon as retrieval finishes, before the model's first token; uploads report per f
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,10 @@ from typing import Any
 import gradio as gr
 
 from index.embeddings import MODEL_NAME as EMBEDDING_MODEL
+from index.errors import CiteqaError
 from index.pipeline import Indexer
 from qa.answers import Answer, Answerer, Done, Retrieved, Token
 from qa.llm import LLMError
-from qa.passages import RetrievalError
 from ui import render
 from ui.uploads import store_and_index
 
@@ -26,6 +27,7 @@ EXAMPLES = [
     "What did Russia veto at the UN Security Council?",
     "When did Xi Jinping last visit Pyongyang?",
 ]
+MAX_K = 50
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
 SCROLL_TO_CITATION = (
     "() => { setTimeout(() => document.getElementById('cq-cited')?.scrollIntoView({block: 'center'}), 150); }"
@@ -70,14 +72,14 @@ class ChatApp:
                     chat[-1]["content"] = render.answer_markdown(answer)
                     turns = [*turns, [message, "" if answer.abstained else answer.text, _citation_refs(answer)]]
                     yield chat, render.sources_html(answer), _choices(answer), turns, ""
-        except RetrievalError as error:
-            chat[-1]["content"] = f"⚠ {error}"
-            yield chat, gr.skip(), gr.skip(), turns, ""
         except LLMError as error:
             chat[-1]["content"] = (
                 f"⚠ The language model is not answering right now: {error}. "
                 "The passages found for your question are shown beside the chat; please try again shortly."
             )
+            yield chat, gr.skip(), gr.skip(), turns, ""
+        except CiteqaError as error:
+            chat[-1]["content"] = f"⚠ {error}"
             yield chat, gr.skip(), gr.skip(), turns, ""
 
     def open_citation(self, choice: str | None, turns: list[list[Any]]) -> str:
@@ -126,7 +128,8 @@ class ChatApp:
 
     def api_ask(self, question: str) -> dict[str, Any]:
         """Answer a question; the whole checked answer as JSON."""
-        answer = self.answerer.ask(question)
+        with _as_api_error():
+            answer = self.answerer.ask(question)
         data = answer.to_dict()
         for citation in data["citations"]:
             citation.pop("passage", None)
@@ -134,7 +137,19 @@ class ChatApp:
 
     def api_search(self, query: str, k: int = 5) -> list[dict[str, Any]]:
         """Passages for a query, best first, with exact spans and scores."""
-        return [p.to_dict() for p in self.answerer.retriever.search(query, k=int(k))]
+        if not 1 <= int(k) <= MAX_K:
+            raise gr.Error(f"k={k} is out of range: ask for 1 to {MAX_K} passages")
+        with _as_api_error():
+            return [p.to_dict() for p in self.answerer.retriever.search(query, k=int(k))]
+
+
+@contextlib.contextmanager
+def _as_api_error() -> Iterator[None]:
+    """citeqa's own errors reach an API caller as their message (a ``gr.Error``), not a traceback."""
+    try:
+        yield
+    except CiteqaError as error:
+        raise gr.Error(str(error)) from error
 
 
 def _citation_refs(answer: Answer) -> list[dict[str, Any]]:

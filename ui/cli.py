@@ -9,12 +9,24 @@ from pathlib import Path
 
 import click
 
-from index.settings import Settings
+from index.errors import CiteqaError
+from index.settings import Settings, SettingsError
 
 STARTUP_CHECK_S = 10.0  # how long `serve` waits at start for the LLM to say a word before warning
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Every command's errors are caught here, once: citeqa's own (``CiteqaError``) are shown as
+    their message and exit 1, never as a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CiteqaError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -36,20 +48,17 @@ def main(
     """citeqa: answers about your news articles, every claim cited to its passage."""
     try:
         settings = Settings.from_env()
-    except ValueError as error:
+    except SettingsError as error:
         raise click.UsageError(str(error)) from error
     overrides = {"home": home, "chroma_url": chroma_url, "collection": collection, "cache": cache}
     ctx.obj = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def _indexer(settings: Settings):
-    from index.pipeline import Indexer
-    from index.store import StoreUnavailable
+def _parts(settings: Settings):
+    """This process's parts (store, indexer, retriever, model, answerer), built once: ``qa.parts``."""
+    from qa.parts import parts_for
 
-    try:
-        return Indexer(settings)
-    except StoreUnavailable as error:
-        raise click.ClickException(str(error)) from error
+    return parts_for(settings, progress=True)
 
 
 @main.command("index")
@@ -66,7 +75,7 @@ def index_command(
 
     if max_file_mb is not None:
         settings = dataclasses.replace(settings, max_file_mb=max_file_mb)
-    report = _indexer(settings).index_paths(paths, prune=prune, progress=not as_json)
+    report = _parts(settings).indexer.index_paths(paths, prune=prune, progress=not as_json)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(r) for r in report.results], indent=2, default=str))
     else:
@@ -88,7 +97,7 @@ def delete_command(settings: Settings, article_ids: tuple[str, ...]) -> None:
     """Remove articles from the index by id (see `citeqa articles`)."""
     from index.pipeline import Outcome
 
-    results = _indexer(settings).delete(article_ids)
+    results = _parts(settings).indexer.delete(article_ids)
     for result in results:
         if result.outcome is Outcome.FAILED:
             click.echo(f"not found: {result.location}: {result.reason}", err=True)
@@ -103,7 +112,7 @@ def delete_command(settings: Settings, article_ids: tuple[str, ...]) -> None:
 @click.pass_obj
 def articles_command(settings: Settings, as_json: bool) -> None:
     """List the indexed articles."""
-    store = _indexer(settings).store
+    store = _parts(settings).store
     articles = sorted(store.articles().values(), key=lambda a: a.id)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(a) for a in articles], indent=2))
@@ -117,16 +126,6 @@ def articles_command(settings: Settings, as_json: bool) -> None:
             f"{article.id}  [{article.chunk_count} chunks]  {article.title[:80]}" + (f"  ({meta})" if meta else "")
         )
     click.echo(f"{len(articles)} articles, {store.chunk_count()} chunks")
-
-
-def _retriever(settings: Settings):
-    from index.store import StoreUnavailable
-    from qa.retriever import Retriever
-
-    try:
-        return Retriever(settings)
-    except StoreUnavailable as error:
-        raise click.ClickException(str(error)) from error
 
 
 @main.command("search")
@@ -151,14 +150,10 @@ def search_command(
     as_json: bool,
 ) -> None:
     """Find the passages that best match QUERY (no LLM involved)."""
-    from qa.passages import RetrievalError
     from qa.retriever import Filters
 
     filters = Filters(sources, article_ids, published_from, published_to)
-    try:
-        passages = _retriever(settings).search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
-    except RetrievalError as error:
-        raise click.ClickException(str(error)) from error
+    passages = _parts(settings).retriever.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in passages], indent=2, ensure_ascii=False))
         return
@@ -190,21 +185,15 @@ def _with_llm(settings: Settings, model: str | None, base_url: str | None) -> Se
 @click.pass_obj
 def ask_command(settings: Settings, question: str, as_json: bool, model: str | None, base_url: str | None) -> None:
     """Answer QUESTION from the indexed articles, citing the passages."""
-    from qa.answers import Answerer, Done, Token
-    from qa.llm import LLM, LLMError
-    from qa.passages import RetrievalError
+    from qa.answers import Done, Token
 
-    settings = _with_llm(settings, model, base_url)
-    answerer = Answerer(settings, retriever=_retriever(settings), llm=LLM(settings, progress=True))
+    answerer = _parts(_with_llm(settings, model, base_url)).answerer
     answer = None
-    try:
-        for event in answerer.stream(question):
-            if isinstance(event, Token) and not as_json:
-                click.echo(event.text, nl=False)
-            elif isinstance(event, Done):
-                answer = event.answer
-    except (RetrievalError, LLMError) as error:
-        raise click.ClickException(str(error)) from error
+    for event in answerer.stream(question):
+        if isinstance(event, Token) and not as_json:
+            click.echo(event.text, nl=False)
+        elif isinstance(event, Done):
+            answer = event.answer
     assert answer is not None
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False, default=str))
@@ -242,33 +231,46 @@ def _print_answer(answer) -> None:
 @click.pass_obj
 def doctor_command(settings: Settings, model: str | None, base_url: str | None) -> None:
     """Say which LLM, embedding model and index are in use, and whether they work."""
-    from index.embeddings import MODEL_NAME, EmbeddingModelMissing, shared_embedder
-    from qa.llm import LLM
+    from index.embeddings import MODEL_NAME, shared_embedder
 
     settings = _with_llm(settings, model, base_url)
     healthy = True
     try:
         shared_embedder().embed(["check"])
         click.echo(f"embeddings: {MODEL_NAME}: ok")
-    except EmbeddingModelMissing as error:
+    except CiteqaError as error:
         healthy = False
         click.echo(f"embeddings: {MODEL_NAME}: FAILED: {error}")
     where = settings.chroma_url or str(Path(settings.home) / "chroma")
     try:
-        store = _indexer(settings).store
+        store = _parts(settings).store
         click.echo(
             f"index: {where} (collection {settings.collection!r}): {store.article_count()} articles, {store.chunk_count()} chunks"
         )
-    except click.ClickException as error:
+    except CiteqaError as error:
         healthy = False
-        click.echo(f"index: {where}: FAILED: {error.message}")
-    llm = LLM(settings, progress=True)
+        click.echo(f"index: {where}: FAILED: {error}")
+    llm = _parts(settings).llm
     click.echo(f"llm: {llm.describe()} ...", nl=False)
     ok, detail, seconds = llm.check()
     healthy &= ok
     click.echo(f" {'ok' if ok else 'FAILED'} ({detail}; {seconds:.1f} s)")
     if not healthy:
         sys.exit(1)
+
+
+@main.command("mcp")
+@_llm_options
+@click.pass_obj
+def mcp_command(settings: Settings, model: str | None, base_url: str | None) -> None:
+    """Serve citeqa to an AI agent over MCP (stdio): the tools search, ask and get_article.
+
+    An MCP host starts it itself; for example, in its configuration:
+    {"mcpServers": {"citeqa": {"command": "citeqa", "args": ["--home", "/path/to/.citeqa", "mcp"]}}}
+    """
+    from ui.mcp_server import serve_stdio
+
+    serve_stdio(_with_llm(settings, model, base_url))
 
 
 @main.group("model")
@@ -348,7 +350,6 @@ def eval_command(
     from evals.report import before_after, compare, table, write_report
     from evals.runner import load_rows
     from evals.suite import SEED_DATASET, run_suite
-    from qa.llm import LLMError
 
     settings = _with_llm(settings, model, base_url)
     dataset = dataset or SEED_DATASET
@@ -362,10 +363,7 @@ def eval_command(
     out = out or Path("evals") / "runs" / name
     if fresh:
         shutil.rmtree(out, ignore_errors=True)
-    try:
-        result = run_suite(dataset, settings, out, limit=limit, retrieval_only=retrieval_only, titles=wanted)
-    except (FileNotFoundError, ValueError, LLMError) as error:
-        raise click.ClickException(str(error)) from error
+    result = run_suite(dataset, settings, out, limit=limit, retrieval_only=retrieval_only, titles=wanted)
     click.echo(f"{result.dataset.name}: {len(result.rows)} questions, results in {out}/results.jsonl")
     click.echo(table(result.summary))
     earlier = load_rows(compare_to) if compare_to else None
@@ -418,17 +416,17 @@ def serve_command(
 
     Set CITEQA_AUTH="user:password" (several pairs separated by commas) to require a login.
     """
-    from qa.answers import Answerer
-    from qa.llm import LLM, LLMError
+    from qa.llm import LLMError
     from ui.app import ChatApp, build_app
     from ui.render import CSS
 
     settings = _with_llm(settings, model, base_url)
-    indexer = _indexer(settings)
+    parts = _parts(settings)
+    indexer = parts.indexer
     if indexer.store.article_count() == 0 and seeds.exists():
         click.echo(f"The index is empty: indexing {seeds} first.", err=True)
         click.echo(indexer.index_paths([seeds], progress=True).summary(), err=True)
-    llm = LLM(settings, progress=True)
+    llm = parts.llm
     click.echo(f"Starting the LLM: {llm.describe()}", err=True)
     try:
         llm.start()  # joins and starts the embedded model now, with progress, rather than on the first question
@@ -437,31 +435,18 @@ def serve_command(
             raise LLMError(detail)
     except LLMError as error:
         click.echo(f"warning: the LLM does not answer: {error}; the chat will say so until it is fixed", err=True)
-    answerer = Answerer(settings, retriever=_retriever(settings), llm=llm)
-    app = build_app(ChatApp(answerer, indexer))
+    app = build_app(ChatApp(parts.answerer, indexer))
     app.queue(default_concurrency_limit=1, max_size=64)
     click.echo(f"citeqa is ready on http://{host}:{port}", err=True)
     app.launch(
         server_name=host,
         server_port=port,
-        auth=_auth_from_env(),
+        auth=list(settings.web_auth) or None,
         css=CSS,
         max_file_size=settings.max_file_bytes,
         show_error=True,
         quiet=True,
     )
-
-
-def _auth_from_env() -> list[tuple[str, str]] | None:
-    import os
-
-    raw = os.environ.get("CITEQA_AUTH", "").strip()
-    if not raw:
-        return None
-    pairs = [pair.split(":", 1) for pair in raw.split(",") if ":" in pair]
-    if not pairs:
-        raise click.UsageError('CITEQA_AUTH must look like "user:password" (pairs separated by commas)')
-    return [(user, password) for user, password in pairs]
 
 
 if __name__ == "__main__":
