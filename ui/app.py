@@ -138,7 +138,7 @@ class ChatApp:
     def api_search(self, query: str, k: int = 5) -> list[dict[str, Any]]:
         """Passages for a query, best first, with exact spans and scores."""
         if not 1 <= int(k) <= MAX_K:
-            raise gr.Error(f"k={k} is out of range: ask for 1 to {MAX_K} passages")
+            raise gr.Error(f"k={k} is out of range: ask for 1 to {MAX_K} passages", print_exception=False)
         with _as_api_error():
             return [p.to_dict() for p in self.answerer.retriever.search(query, k=int(k))]
 
@@ -149,7 +149,7 @@ def _as_api_error() -> Iterator[None]:
     try:
         yield
     except CiteqaError as error:
-        raise gr.Error(str(error)) from error
+        raise gr.Error(str(error), print_exception=False) from error
 
 
 def _citation_refs(answer: Answer) -> list[dict[str, Any]]:
