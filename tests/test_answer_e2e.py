@@ -35,20 +35,6 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     return Answerer(settings)
 
 
-def test_an_answerable_question_gets_a_verified_citation(answerer: Answerer) -> None:
-    answer = answerer.ask("Who will head the Chinese delegation to North Korea?")
-    assert not answer.abstained, answer.raw
-    assert "Zhao Leji" in answer.text
-    assert "cheese" not in answer.text.lower()
-    seed = (Path(__file__).parent.parent / "seeds" / "000_9e985366f0c5a270.txt").read_text(encoding="utf-8")
-    assert answer.citations
-    for citation in answer.citations:
-        assert seed[citation.start : citation.end] == citation.quote
-    assert any("Zhao Leji" in c.quote for c in answer.citations)
-    assert all(s.state in (Check.VERIFIED, Check.REATTRIBUTED, Check.ADDED) for s in answer.sentences)
-    assert answer.timings["first_token_s"] > 0
-
-
 def test_an_unanswerable_question_is_declined(answerer: Answerer) -> None:
     answer = answerer.ask("How many tourists visited Pyongyang in 2023?")
     assert answer.abstained, answer.raw
@@ -70,12 +56,21 @@ def test_an_article_with_instructions_does_not_change_the_rules(answerer: Answer
     assert "Saturday" in answer.text
 
 
-def test_the_readme_example_names_the_man_who_leads_the_delegation(answerer: Answerer) -> None:
+def test_the_readme_example_names_the_man_who_leads_the_delegation_with_a_verified_citation(
+    answerer: Answerer,
+) -> None:
     # It named Defense Minister Sergei Shoigu (who led Russia's delegation last July) before.
     answer = answerer.ask("Who leads the delegation?")
     assert not answer.abstained, answer.raw
     assert "Zhao Leji" in answer.text and "Shoigu" not in answer.text
+    assert "cheese" not in answer.text.lower()
+    seed = (Path(__file__).parent.parent / "seeds" / "000_9e985366f0c5a270.txt").read_text(encoding="utf-8")
+    assert answer.citations
+    for citation in answer.citations:
+        assert seed[citation.start : citation.end] == citation.quote
     assert any("Zhao Leji" in c.quote for c in answer.citations)
+    assert all(s.state in (Check.VERIFIED, Check.REATTRIBUTED, Check.ADDED) for s in answer.sentences)
+    assert answer.timings["first_token_s"] > 0
 
 
 def test_a_summary_is_several_cited_sentences_not_an_abstention(answerer: Answerer) -> None:

@@ -162,7 +162,7 @@ def test_a_running_serve_keeps_searching_while_another_process_indexes(settings:
         finished = time.monotonic()
         assert indexing.returncode == 0, out + err
         found_at = None
-        while time.monotonic() - finished < 10:
+        while time.monotonic() - finished < 30:  # seconds here (benchmarks measure it); a slow machine gets room
             passages = search(f"News from {later[-1]}")  # empty until the lexical index catches up
             if passages and later[-1] in passages[0]["text"]:
                 found_at = time.monotonic() - finished
@@ -172,7 +172,7 @@ def test_a_running_serve_keeps_searching_while_another_process_indexes(settings:
         reader.join(timeout=30)
     assert not failures, failures[0]
     assert searches > 0
-    assert found_at is not None, "the new articles did not appear in the running serve within 10 s"
+    assert found_at is not None, "the new articles did not appear in the running serve within 30 s"
 
 
 _REFRESHER = textwrap.dedent(
