@@ -5,7 +5,7 @@ first use (``qa.model_server``). Faults
 come back as typed errors with plain messages; what a retry can fix (connection errors, 429, 5xx)
 is retried with exponential backoff.
 
-One deadline bounds everything a call does (``CITEQA_LLM_TIMEOUT``, 60 s): every try, every
+One deadline bounds everything a call does (``CITEQA_LLM_TIMEOUT``, 120 s): every try, every
 backoff and every wait for the next token. The reply is read on a worker thread and the caller
 waits on a queue until the deadline, so a hung endpoint or a stream that sends keep-alive comments
 and never a token (which resets every per-read timeout) still fails on time. Issue 14 measured the
