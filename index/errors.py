@@ -9,7 +9,8 @@ front door (the CLI, the web API, the MCP server) catches the base once and show
     ├── RetrievalError                        qa/passages.py
     │   ├── EmptyIndexError                                        nothing is indexed yet
     │   ├── EmptyQueryError (also ValueError)                      the question is empty
-    │   └── BadFilterError (also ValueError)                       a filter value cannot be used
+    │   ├── BadFilterError (also ValueError)                       a filter value cannot be used
+    │   └── BadLimitError (also ValueError)                        k is not 1 to 50 (web API, MCP)
     ├── EmbeddedModelError                    qa/embedded_llm.py   the packaged model cannot be joined or started
     └── LLMError                              qa/llm.py            the model gave no answer
         ├── LLMUnavailable                                         cannot reach it (or it refuses the key/model)

@@ -25,7 +25,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["FolderLock"]
+__all__ = ["FolderLock", "flocked", "nobody_holds"]
+
+
+@contextmanager
+def flocked(path: Path, mode: int) -> Iterator[int]:
+    """``path`` opened (created if need be) and held with ``flock(mode)`` until the block ends."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, mode)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def nobody_holds(path: Path) -> bool:
+    """True when no process holds any ``flock`` on ``path`` (checked by taking it, and letting go)."""
+    try:
+        with flocked(path, fcntl.LOCK_EX | fcntl.LOCK_NB):
+            return True
+    except BlockingIOError:
+        return False
 
 
 class FolderLock:
@@ -90,13 +111,8 @@ class FolderLock:
         """One process at a time opens the database: the first open of a new folder creates its
         tables, and two processes doing that at once failed ("table collections already exists",
         seen in CI with two `citeqa index` started together on a fresh folder)."""
-        self.home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.home / "open.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with flocked(self.home / "open.lock", fcntl.LOCK_EX):
             yield
-        finally:
-            os.close(fd)
 
     def generation(self) -> str:
         """The token of the last write to this folder ("" before the first one)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-import socket
 from pathlib import Path
 
 from tqdm import tqdm
@@ -81,9 +80,3 @@ def ensure_weights(cache: Path, progress: bool = True) -> Path:
     finally:
         partial.unlink(missing_ok=True)
     return target
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

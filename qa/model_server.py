@@ -35,23 +35,23 @@ import importlib.util
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from index.folder_lock import flocked, nobody_holds
 from qa.embedded_llm import (
     CONTEXT_TOKENS,
     MODEL_FILE,
     MODEL_NAME,
     EmbeddedModelError,
     ensure_weights,
-    free_port,
 )
 
 SERVER_KEY = f"{Path(MODEL_FILE).stem}-ctx{CONTEXT_TOKENS}"
@@ -67,35 +67,23 @@ IDLE_CHECK_S = 1.0
 class RunningServer:
     """Where a model server answers."""
 
-    base_url: str
+    port: int
     model: str
     pid: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
 
 
 def server_folder(cache: Path) -> Path:
     return cache / "llm-server" / SERVER_KEY
 
 
-@contextlib.contextmanager
-def _locked(path: Path, mode: int) -> Iterator[IO[str]]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, mode)
-        try:
-            yield handle
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _nobody_uses(folder: Path) -> bool:
-    """True when no process holds its shared lock on ``users.lock``."""
-    with (folder / "users.lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _healthy(port: int) -> bool:
@@ -128,11 +116,7 @@ def read_state(folder: Path) -> RunningServer | None:
         return None
     if not _alive(pid):
         return None
-    return RunningServer(f"http://127.0.0.1:{port}/v1", model, pid)
-
-
-def _port(running: RunningServer) -> int:
-    return int(running.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+    return RunningServer(port, model, pid)
 
 
 class SharedServer:
@@ -148,9 +132,9 @@ class SharedServer:
             return self._running[folder]
         model_path = ensure_weights(cache, progress=progress)
         self._use(folder)
-        with _locked(folder / "start.lock", fcntl.LOCK_EX):
+        with flocked(folder / "start.lock", fcntl.LOCK_EX):
             running = read_state(folder)
-            if running is not None and not _healthy(_port(running)):
+            if running is not None and not _healthy(running.port):
                 # Alive but not answering: a hung server serves nobody; replace it.
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(running.pid, signal.SIGKILL)
@@ -293,13 +277,13 @@ def _serve(folder: Path, model_path: Path, threads: int, idle_s: float) -> None:
     idle_since: float | None = None
     while not stopping:
         time.sleep(IDLE_CHECK_S)
-        if not _nobody_uses(folder):
+        if not nobody_holds(folder / "users.lock"):
             idle_since = None
             continue
         idle_since = idle_since or time.monotonic()
         if time.monotonic() - idle_since >= idle_s:
-            with _locked(folder / "start.lock", fcntl.LOCK_EX):
-                if _nobody_uses(folder):
+            with flocked(folder / "start.lock", fcntl.LOCK_EX):
+                if nobody_holds(folder / "users.lock"):
                     _forget_self(folder)
                     print(f"no user for {idle_s:.0f} s: stopping", flush=True)
                     break

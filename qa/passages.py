@@ -28,6 +28,10 @@ class BadFilterError(RetrievalError, ValueError):
     """A filter value that cannot be used (for example a date that is not YYYY, YYYY-MM or YYYY-MM-DD)."""
 
 
+class BadLimitError(RetrievalError, ValueError):
+    """A number of passages a front door will not hand out (``qa.retriever.checked_k``)."""
+
+
 @dataclass(frozen=True)
 class Passage:
     """A span of one article that answers a query, with how it ranked.

@@ -26,7 +26,7 @@ from index.lexical import LexicalCache, LexicalIndex, cache_folder
 from index.metadata import date_bounds
 from index.settings import Settings
 from index.store import Store
-from qa.passages import BadFilterError, EmptyIndexError, EmptyQueryError, Passage
+from qa.passages import BadFilterError, BadLimitError, EmptyIndexError, EmptyQueryError, Passage
 
 Mode = Literal["hybrid", "dense", "lexical"]
 Fusion = Literal["convex", "rrf"]
@@ -40,6 +40,16 @@ MAX_PASSAGE_CHARS = 1600
 ARTICLE_CACHE = 512
 RELEVANT_COSINE = 0.3
 """A chunk this similar to the query counts as relevant when deciding whether to cap an article."""
+MAX_K = 50
+"""The most passages the web API and the MCP server hand out for one search."""
+
+
+def checked_k(k: int) -> int:
+    """``k`` when a front door may ask for that many passages; ``BadLimitError`` otherwise
+    (k=0 returned nothing, silently, through the web API)."""
+    if not 1 <= k <= MAX_K:
+        raise BadLimitError(f"k={k} is out of range: ask for 1 to {MAX_K} passages")
+    return k
 
 
 @dataclass(frozen=True)

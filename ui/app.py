@@ -18,6 +18,7 @@ from index.errors import CiteqaError
 from index.pipeline import Indexer
 from qa.answers import Answer, Answerer, Done, Retrieved, Token
 from qa.llm import LLMError
+from qa.retriever import checked_k
 from ui import render
 from ui.uploads import store_and_index
 
@@ -27,7 +28,6 @@ EXAMPLES = [
     "What did Russia veto at the UN Security Council?",
     "When did Xi Jinping last visit Pyongyang?",
 ]
-MAX_K = 50
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
 SCROLL_TO_CITATION = (
     "() => { setTimeout(() => document.getElementById('cq-cited')?.scrollIntoView({block: 'center'}), 150); }"
@@ -137,10 +137,8 @@ class ChatApp:
 
     def api_search(self, query: str, k: int = 5) -> list[dict[str, Any]]:
         """Passages for a query, best first, with exact spans and scores."""
-        if not 1 <= int(k) <= MAX_K:
-            raise gr.Error(f"k={k} is out of range: ask for 1 to {MAX_K} passages", print_exception=False)
         with _as_api_error():
-            return [p.to_dict() for p in self.answerer.retriever.search(query, k=int(k))]
+            return [p.to_dict() for p in self.answerer.retriever.search(query, k=checked_k(int(k)))]
 
 
 @contextlib.contextmanager

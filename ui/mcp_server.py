@@ -38,7 +38,6 @@ INSTRUCTIONS = (
     "sentence cites its passage (it says so when the articles don't hold the answer); `search` to read "
     "the passages yourself; `get_article` to open an article, or the span [start, end) a citation gives."
 )
-MAX_K = 50
 
 
 class ArticleSpan(TypedDict):
@@ -109,13 +108,13 @@ def build_server(settings: Settings) -> FastMCP:
         k: how many (1 to 50). publisher: only these publishers. article_id: only these articles.
         since / until: publication date bounds, YYYY, YYYY-MM or YYYY-MM-DD (undated articles are left out).
         """
-        if not 1 <= k <= MAX_K:
-            raise ToolError(f"k={k} is out of range: ask for 1 to {MAX_K} passages")
 
         def run() -> list[Hit]:
+            from qa.retriever import checked_k
+
             passages = parts().retriever.search(
                 query,
-                k=k,
+                k=checked_k(k),
                 sources=publisher or (),
                 article_ids=article_id or (),
                 published_from=since,
