@@ -31,9 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     questions = [q.question for q in load_dataset(SEED_DATASET).questions if not q.history]
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(
-            home=Path(home), cache=Settings.from_env().cache, llm_threads=Settings.from_env().llm_threads
-        )
+        settings = Settings(llm=Settings.from_env().llm).with_store(home=Path(home))
         Indexer(settings).index_paths([ROOT / "seeds"])
         answerer = Answerer(settings)
         answerer.ask(questions[0])
@@ -44,7 +42,7 @@ def main() -> None:
                 first.append(answer.timings["first_token_s"])
                 total.append(answer.timings["total_s"])
                 prompt.append(answer.prompt_tokens)
-    print(f"{len(first)} seed questions, embedded {answerer.llm.describe()}, {settings.llm_threads} threads")
+    print(f"{len(first)} seed questions, embedded {answerer.llm.describe()}, {settings.llm.threads} threads")
     print(f"time to first token: p50 {percentile(first, 0.5):.2f} s, p95 {percentile(first, 0.95):.2f} s (aim: 4 s)")
     print(f"total answer time:   p50 {percentile(total, 0.5):.2f} s, p95 {percentile(total, 0.95):.2f} s")
     print(f"prompt tokens: mean {statistics.fmean(prompt):.0f}, max {max(prompt)}")

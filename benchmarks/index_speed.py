@@ -41,7 +41,7 @@ def measure_pipeline(articles: Path) -> dict:
     from index.settings import Settings
 
     with tempfile.TemporaryDirectory() as home:
-        indexer = Indexer(Settings(home=Path(home)))
+        indexer = Indexer(Settings().with_store(home=Path(home)))
         indexer.embedder.embed(["warm up"])
         started = time.perf_counter()
         report = indexer.index_paths([articles])

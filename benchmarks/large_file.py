@@ -14,7 +14,6 @@ issue 14 takes about 35 minutes; it was not re-measured at that size.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import resource
 import sys
@@ -91,7 +90,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "archive.txt"
         write_file(path, megabytes)
-        settings = dataclasses.replace(Settings.from_env(), home=Path(tmp) / "home", chroma_url=None)
+        settings = Settings.from_env().with_store(home=Path(tmp) / "home", chroma_url=None)
         indexer = Indexer(settings)
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()

@@ -81,7 +81,7 @@ def main() -> None:
     dataset = load_dataset(args.dataset)
     questions = [q.question for q in dataset.questions][: args.queries]
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), collection="latency")
+        settings = Settings().with_store(home=Path(home), collection="latency")
         indexer = Indexer(settings)
         indexer.index_paths([dataset.articles_path])
         retriever = Retriever(settings)

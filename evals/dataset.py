@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.errors import CiteqaError
@@ -74,7 +74,7 @@ class Dataset:
 
     def settings_for(self, settings: Settings) -> Settings:
         """``settings`` with the dataset's own collection."""
-        return replace(settings, collection=self.collection)
+        return settings.with_store(collection=self.collection)
 
     def index(self, settings: Settings, progress: bool = False) -> tuple[Settings, IndexReport]:
         """Index the dataset's articles into its own collection, with this process's parts."""

@@ -137,22 +137,3 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
     if question.key_points:
         row["key_points_covered"] = key_points_covered(answer.text if not answer.abstained else "", question.key_points)
     return row
-
-
-def source_objects(row: dict[str, Any]) -> list[Source]:
-    """Rebuild the sources of a saved row, each inside its saved passage (to re-check saved
-    replies without the model)."""
-    from qa.passages import Passage
-
-    passages = [
-        Passage(p["text"], p["article_id"], "", "", "", "", "", p["start"], p["end"], rank, 0.0)
-        for rank, p in enumerate(row.get("passages", []), 1)
-    ]
-    sources = []
-    for s in row.get("sources", []):
-        around = next(
-            (p for p in passages if p.article_id == s["article_id"] and p.start <= s["start"] and s["end"] <= p.end),
-            Passage(s["text"], s["article_id"], "", "", "", "", "", s["start"], s["end"], 1, 0.0),
-        )
-        sources.append(Source(s["number"], s["text"], s["start"], s["end"], around, 0.0))
-    return sources

@@ -18,7 +18,8 @@ from pathlib import Path
 from index.metadata import date_bounds, detect_metadata
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
-RECORD_FIELDS = ("id", "title", "source", "url", "published")
+RECORD_FIELDS = ("id", "title", "publisher", "source", "url", "published")
+"""A record's fields besides ``text``; ``source`` is the older name of ``publisher`` and still read."""
 MIN_HTML_WORDS = 4  # fewer words than this is a menu or a button label, not an article
 
 
@@ -35,7 +36,8 @@ class Article:
     title: str
     location: str
     """Where it came from on disk: a path, or ``path#record-id`` for a JSON record."""
-    source: str = ""
+    publisher: str = ""
+    """Who published it (a wire service, a newspaper); empty when unknown."""
     url: str = ""
     published: str = ""
     """ISO-like date: ``2024``, ``2024-06`` or ``2024-06-05``; empty when unknown."""
@@ -202,7 +204,7 @@ def _plain_article(text: str, where: str, name: str) -> Article | LoadFailure:
         text=text,
         title=meta.title,
         location=where,
-        source=meta.source,
+        publisher=meta.publisher,
         published=meta.published,
     )
 
@@ -220,7 +222,7 @@ def _load_html(html: str, where: str, name: str) -> Article | LoadFailure:
         text=text,
         title=(page.title if page and page.title else meta.title),
         location=where,
-        source=(page.sitename if page and page.sitename else meta.source) or "",
+        publisher=(page.sitename if page and page.sitename else meta.publisher) or "",
         url=(page.url if page and page.url else "") or "",
         published=(page.date if page and page.date else meta.published) or "",
     )
@@ -283,7 +285,7 @@ def _record_article(record: object, where: str, fallback_id: str, label: str) ->
         text=body,
         title=str(fields["title"] or meta.title),
         location=f"{where}#{article_id}",
-        source=str(fields["source"] or meta.source),
+        publisher=str(fields["publisher"] or fields["source"] or meta.publisher),
         url=str(fields["url"] or ""),
         published=str(fields["published"] or meta.published),
     )

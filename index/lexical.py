@@ -16,15 +16,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import bm25s
 import numpy as np
 import Stemmer
 
+from index.records import ChunkMeta
 from index.store import Store
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "current"
 KEEP_OLD_VERSIONS_S = 60.0  # a reader that read ``current`` just before a save has this long to load it
 _STEMMER = Stemmer.Stemmer("english")
@@ -39,14 +39,14 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 class LexicalIndex:
     signature: str
     chunk_ids: list[str]
-    meta: list[dict[str, Any]]
+    meta: list[ChunkMeta]
     bm25: bm25s.BM25 | None
     _rows: dict[str, int] | None = None
 
     @functools.cached_property
     def articles(self) -> frozenset[str]:
         """Hashes of the committed articles this index was built from."""
-        return frozenset(str(m.get("article_hash")) for m in self.meta)
+        return frozenset(m.article_hash for m in self.meta)
 
     def row_of(self, chunk_id: str) -> int | None:
         if self._rows is None:
@@ -66,18 +66,10 @@ class LexicalIndex:
 
 def build(store: Store) -> LexicalIndex:
     signature = store.signature()
-    ids: list[str] = []
-    texts: list[str] = []
-    meta: list[dict[str, Any]] = []
-    for chunk_id, text, chunk_meta in store.all_chunks():
-        ids.append(chunk_id)
-        texts.append(text)
-        meta.append(
-            {
-                key: chunk_meta.get(key)
-                for key in ("article_hash", "article_id", "source", "published_lo", "published_hi")
-            }
-        )
+    chunks = store.all_chunks()
+    ids = [chunk.id for chunk in chunks]
+    texts = [chunk.text for chunk in chunks]
+    meta = [chunk.meta for chunk in chunks]
     bm25 = None
     if texts:
         bm25 = bm25s.BM25()
@@ -127,8 +119,9 @@ class LexicalCache:
             if head.get("format") != FORMAT_VERSION:
                 return None
             bm25 = bm25s.BM25.load(str(current / "bm25")) if head["chunk_ids"] else None
-            return LexicalIndex(head["signature"], head["chunk_ids"], head["meta"], bm25)
-        except (OSError, ValueError, KeyError):
+            meta = [ChunkMeta(**fields) for fields in head["meta"]]
+            return LexicalIndex(head["signature"], head["chunk_ids"], meta, bm25)
+        except (OSError, ValueError, KeyError, TypeError):
             return None  # missing, corrupt, or removed by another process meanwhile: simply rebuilt
 
     def _save(self, index: LexicalIndex) -> None:
@@ -144,7 +137,7 @@ class LexicalCache:
             "format": FORMAT_VERSION,
             "signature": index.signature,
             "chunk_ids": index.chunk_ids,
-            "meta": index.meta,
+            "meta": [vars(m) for m in index.meta],
         }
         (version / "header.json").write_text(json.dumps(head), encoding="utf-8")
         pointer = version.with_suffix(".current")
@@ -169,6 +162,8 @@ class LexicalCache:
 def cache_folder(store: Store) -> Path:
     settings = store.settings
     where = (
-        "server-" + "".join(c if c.isalnum() else "_" for c in settings.chroma_url) if settings.chroma_url else "local"
+        "server-" + "".join(c if c.isalnum() else "_" for c in settings.store.chroma_url)
+        if settings.store.chroma_url
+        else "local"
     )
-    return Path(settings.home) / "bm25" / where / settings.collection
+    return Path(settings.store.home) / "bm25" / where / settings.store.collection

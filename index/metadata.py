@@ -19,7 +19,7 @@ MAX_HEADLINE_CHARS = 160
 EDGE_CHARS = 400
 
 _DATELINE = re.compile(
-    r"^\s*(?:[A-Z][A-Z .,'-]{1,40}\s)?\((?P<source>[A-Z][\w&.' ]{1,40})\)\s*(?:--|—|–|-)\s*",
+    r"^\s*(?:[A-Z][A-Z .,'-]{1,40}\s)?\((?P<publisher>[A-Z][\w&.' ]{1,40})\)\s*(?:--|—|–|-)\s*",
     re.MULTILINE,
 )
 _COPYRIGHT = re.compile(
@@ -50,12 +50,12 @@ _LONG_DATE = re.compile(
 @dataclass(frozen=True)
 class DetectedMetadata:
     title: str
-    source: str
+    publisher: str
     published: str
 
 
 def detect_metadata(text: str) -> DetectedMetadata:
-    return DetectedMetadata(title=detect_title(text), source=detect_source(text), published=detect_date(text))
+    return DetectedMetadata(title=detect_title(text), publisher=detect_publisher(text), published=detect_date(text))
 
 
 def detect_title(text: str) -> str:
@@ -77,10 +77,10 @@ def detect_title(text: str) -> str:
     return title.strip()
 
 
-def detect_source(text: str) -> str:
+def detect_publisher(text: str) -> str:
     match = _DATELINE.search(text[:EDGE_CHARS])
     if match:
-        return match.group("source").strip()
+        return match.group("publisher").strip()
     for match in _COPYRIGHT.finditer(text[-EDGE_CHARS:]):
         owner = match.group("owner").strip(" .,")
         if owner:

@@ -11,6 +11,7 @@ length), then committed one article at a time.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,8 +25,9 @@ from index.articles import Article, LoadFailure, estimate_articles, find_files, 
 from index.chunking import Chunk, Chunker
 from index.embeddings import MiniLMEmbedder, shared_embedder
 from index.lexical import LexicalCache, cache_folder
+from index.records import StoredArticle
 from index.settings import Settings
-from index.store import NewArticle, Store, StoredArticle
+from index.store import NewArticle, Store
 
 WINDOW_CHUNKS = 1024  # embedded together, sorted by length, and committed in one write
 
@@ -193,7 +195,7 @@ class _Run:
     def add_file(self, path: Path) -> None:
         """Index one file; whatever goes wrong with it is reported against it, and the run goes on."""
         try:
-            for item in load_file(path, self.indexer.settings.max_file_bytes):
+            for item in load_file(path, self.indexer.settings.store.max_file_bytes):
                 if isinstance(item, LoadFailure):
                     self.files_with_failures.add(location_of(path))
                     self.record(ItemResult(item.location, Outcome.FAILED, reason=item.reason))
@@ -215,7 +217,7 @@ class _Run:
             if location not in stored.locations:
                 if previous is None:
                     reason = f"same text as {stored.id}, stored once"
-                stored.locations.append(location)
+                stored = self.committed[new_hash] = dataclasses.replace(stored, locations=(*stored.locations, location))
                 self.store.set_locations(new_hash, stored.locations)
                 self._detach(location, previous, keep=new_hash)
                 self.hash_of[location] = new_hash
@@ -275,16 +277,7 @@ class _Run:
     def _committed(self, article: Article, chunk_count: int, locations: list[str], previous: str | None) -> None:
         """Record a committed article in this run's view and report it."""
         article_hash = article.content_hash
-        self.committed[article_hash] = StoredArticle(
-            article_hash,
-            article.id,
-            article.title,
-            article.source,
-            article.url,
-            article.published,
-            chunk_count,
-            list(locations),
-        )
+        self.committed[article_hash] = StoredArticle.of(article, chunk_count, tuple(locations))
         for location in locations:
             self._detach(location, self.hash_of.get(location), keep=article_hash)
             self.hash_of[location] = article_hash
@@ -317,8 +310,10 @@ class _Run:
         once no location points at it."""
         if previous is None or previous == keep or previous not in self.committed:
             return
-        stored = self.committed[previous]
-        stored.locations = [loc for loc in stored.locations if loc != location]
+        stored = self.committed[previous] = dataclasses.replace(
+            self.committed[previous],
+            locations=tuple(loc for loc in self.committed[previous].locations if loc != location),
+        )
         if stored.locations:
             self.store.set_locations(previous, stored.locations)
         else:

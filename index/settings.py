@@ -2,14 +2,22 @@
 
 It lives on the ground floor (``index/``) so that every stage above can import it without an
 upward arrow. Values come from the environment; command-line flags override them by building a
-new ``Settings`` with ``dataclasses.replace``.
+new ``Settings`` (``with_store``, ``with_llm``, ``with_web``). Three groups, so a setting says
+what it is for: ``store`` (where articles are kept), ``llm`` (which chat model answers and how it
+runs), ``web`` (the chat's logins).
+
+    CITEQA_HOME CITEQA_CHROMA_URL CITEQA_COLLECTION CITEQA_MAX_FILE_MB        -> settings.store
+    OPENAI_BASE_URL OPENAI_API_KEY CITEQA_MODEL CITEQA_CACHE CITEQA_LLM_*     -> settings.llm
+    CITEQA_AUTH                                                               -> settings.web
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from index.errors import CiteqaError
 
@@ -52,48 +60,92 @@ def _env_int(name: str, default: int) -> int:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Where data lives and which services citeqa talks to."""
+class StoreSettings:
+    """Where the articles are kept: the Chroma store and the folder of derived indexes."""
 
     home: Path = DEFAULT_HOME
     """Data folder: the embedded Chroma database and derived indexes (BM25)."""
-    cache: Path = field(default_factory=_default_cache)
-    """Large shared files (joined model weights), kept apart so a new data folder reuses them."""
     chroma_url: str | None = None
     """A Chroma server (``http://host:port``); when set, ``HttpClient`` replaces the embedded store."""
     collection: str = DEFAULT_COLLECTION
     max_file_mb: float = DEFAULT_MAX_FILE_MB
-    openai_base_url: str | None = None
-    """Any OpenAI-compatible endpoint; unset means the embedded llama.cpp server."""
-    openai_api_key: str | None = None
-    model: str | None = None
-    llm_threads: int = 2
-    llm_timeout_s: float = 120.0
+    """Files larger than this are skipped when indexing, with a message."""
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """Which chat model writes the answers, and how citeqa runs or reaches it. (The embedding
+    model is fixed: MiniLM, ``index.embeddings``.)"""
+
+    base_url: str | None = None
+    """Any OpenAI-compatible endpoint (``OPENAI_BASE_URL``); unset means the embedded llama.cpp server."""
+    api_key: str | None = None
+    chat_model: str | None = None
+    """The chat model's name at the endpoint (``CITEQA_MODEL``); unset: the embedded Qwen, or
+    ``gpt-4o-mini`` at another endpoint."""
+    cache: Path = field(default_factory=_default_cache)
+    """Large shared files (the joined model weights, the shared server's state), kept apart from
+    the data folder so a new data folder reuses them."""
+    threads: int = 2
+    """CPU threads of the embedded model server."""
+    timeout_s: float = 120.0
     """One deadline per answer. A summary on the embedded model takes 45-50 s on a 2-core machine
     (the e2e summary test timed out at 60 s once), so 120 s; it still stops a hung endpoint."""
-    llm_idle_s: float = 120.0
+    idle_s: float = 120.0
     """How long the machine's embedded model server outlives its last user (``qa.model_server``)."""
-    web_auth: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web chat's own settings."""
+
+    auth: tuple[tuple[str, str], ...] = ()
     """Logins the web chat requires (``CITEQA_AUTH="user:password,user2:password2"``); none: open."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, in three groups: ``store``, ``llm`` and ``web``.
+
+    Change a few with ``settings.with_store(home=...)``, ``settings.with_llm(chat_model=...)`` or
+    ``settings.with_web(auth=...)``: each gives a new ``Settings``.
+    """
+
+    store: StoreSettings = field(default_factory=StoreSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
         return cls(
-            home=Path(env.get("CITEQA_HOME") or DEFAULT_HOME),
-            cache=Path(env["CITEQA_CACHE"]) if env.get("CITEQA_CACHE") else _default_cache(),
-            chroma_url=env.get("CITEQA_CHROMA_URL") or None,
-            collection=env.get("CITEQA_COLLECTION") or DEFAULT_COLLECTION,
-            max_file_mb=_env_float("CITEQA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB),
-            openai_base_url=env.get("OPENAI_BASE_URL") or None,
-            openai_api_key=env.get("OPENAI_API_KEY") or None,
-            model=env.get("CITEQA_MODEL") or None,
-            llm_threads=_env_int("CITEQA_LLM_THREADS", 2),
-            llm_timeout_s=_env_float("CITEQA_LLM_TIMEOUT", 120.0),
-            llm_idle_s=_env_float("CITEQA_LLM_IDLE_S", 120.0),
-            web_auth=_env_logins("CITEQA_AUTH"),
+            store=StoreSettings(
+                home=Path(env.get("CITEQA_HOME") or DEFAULT_HOME),
+                chroma_url=env.get("CITEQA_CHROMA_URL") or None,
+                collection=env.get("CITEQA_COLLECTION") or DEFAULT_COLLECTION,
+                max_file_mb=_env_float("CITEQA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB),
+            ),
+            llm=LLMSettings(
+                base_url=env.get("OPENAI_BASE_URL") or None,
+                api_key=env.get("OPENAI_API_KEY") or None,
+                chat_model=env.get("CITEQA_MODEL") or None,
+                cache=Path(env["CITEQA_CACHE"]) if env.get("CITEQA_CACHE") else _default_cache(),
+                threads=_env_int("CITEQA_LLM_THREADS", 2),
+                timeout_s=_env_float("CITEQA_LLM_TIMEOUT", 120.0),
+                idle_s=_env_float("CITEQA_LLM_IDLE_S", 120.0),
+            ),
+            web=WebSettings(auth=_env_logins("CITEQA_AUTH")),
         )
 
-    @property
-    def max_file_bytes(self) -> int:
-        return int(self.max_file_mb * 1024 * 1024)
+    def with_store(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, store=dataclasses.replace(self.store, **changes))
+
+    def with_llm(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, llm=dataclasses.replace(self.llm, **changes))
+
+    def with_web(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, web=dataclasses.replace(self.web, **changes))

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -32,7 +32,7 @@ from index.chunking import Chunk
 from index.embeddings import CiteqaEmbeddingFunction
 from index.errors import CiteqaError
 from index.folder_lock import FolderLock
-from index.metadata import date_bounds
+from index.records import PUBLISHER_KEY, ArticleFields, ChunkFilter, ChunkMeta, StoredArticle, StoredChunk
 from index.settings import Settings
 
 PAGE = 5000
@@ -40,33 +40,6 @@ PAGE = 5000
 
 class StoreUnavailable(CiteqaError):
     """The Chroma database or server cannot be opened or reached."""
-
-
-@dataclass
-class StoredArticle:
-    """The manifest record of one distinct article."""
-
-    hash: str
-    id: str
-    title: str
-    source: str
-    url: str
-    published: str
-    chunk_count: int
-    locations: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_record(cls, record_id: str, meta: dict[str, Any]) -> StoredArticle:
-        return cls(
-            hash=record_id,
-            id=str(meta.get("article_id", record_id)),
-            title=str(meta.get("title", "")),
-            source=str(meta.get("source", "")),
-            url=str(meta.get("url", "")),
-            published=str(meta.get("published", "")),
-            chunk_count=int(meta.get("chunk_count", 0)),
-            locations=json.loads(str(meta.get("locations", "[]"))),
-        )
 
 
 @dataclass
@@ -81,8 +54,9 @@ class NewArticle:
 
 def open_client(settings: Settings) -> Any:
     """An embedded ``PersistentClient`` under the data folder, or an ``HttpClient`` for a server."""
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+    server = settings.store.chroma_url
+    if server:
+        url = urlparse(server if "://" in server else f"http://{server}")
         try:
             return chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
@@ -91,26 +65,12 @@ def open_client(settings: Settings) -> Any:
             )
         except Exception as error:  # chromadb raises plain exceptions for connection failures
             raise StoreUnavailable(
-                f"cannot reach the Chroma server at {settings.chroma_url}: {error}; "
+                f"cannot reach the Chroma server at {server}: {error}; "
                 "start it with `chroma run` or unset CITEQA_CHROMA_URL"
             ) from error
-    path = Path(settings.home) / "chroma"
+    path = Path(settings.store.home) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path))
-
-
-def _shared_metadata(article: Article) -> dict[str, Any]:
-    """What every chunk of an article and its manifest record carry."""
-    lo, hi = date_bounds(article.published)
-    return {
-        "article_hash": article.content_hash,
-        "article_id": article.id,
-        "title": article.title,
-        "source": article.source,
-        "published": article.published,
-        "published_lo": lo,
-        "published_hi": hi,
-    }
 
 
 class _Connection:
@@ -122,7 +82,7 @@ class _Connection:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.lock = FolderLock(Path(settings.home))
+        self.lock = FolderLock(Path(settings.store.home))
         self._client: Any = None
         self._seen: str | None = None
         self._collections: dict[str, Any] = {}
@@ -153,11 +113,11 @@ class _Connection:
     def _catch_up(self) -> None:
         """Open the client, or reopen it when another process has written since this one looked."""
         generation = self.lock.generation()
-        if self._client is not None and (generation == self._seen or self.settings.chroma_url):
+        if self._client is not None and (generation == self._seen or self.settings.store.chroma_url):
             return
         if self._client is not None:
             self._close_embedded()
-        if self.settings.chroma_url:
+        if self.settings.store.chroma_url:
             self._client = open_client(self.settings)
         else:
             with self.lock.opening():
@@ -175,12 +135,29 @@ class _Connection:
             system.stop()
 
 
+def _chroma_where(where: ChunkFilter) -> dict[str, Any] | None:
+    """The filter in Chroma's query language (the same test as ``ChunkFilter.accepts``)."""
+    clauses: list[dict[str, Any]] = []
+    if where.publishers:
+        clauses.append({PUBLISHER_KEY: {"$in": list(where.publishers)}})
+    if where.article_ids:
+        clauses.append({"article_id": {"$in": list(where.article_ids)}})
+    if where.published_from is not None:
+        clauses.append({"published_hi": {"$gte": where.published_from}})
+    if where.published_to is not None:
+        clauses.append({"published_lo": {"$lte": where.published_to}})
+        clauses.append({"published_lo": {"$gt": 0}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
 _connections: dict[tuple[str, str], _Connection] = {}
 _connections_lock = threading.Lock()
 
 
 def _connection(settings: Settings) -> _Connection:
-    key = (str(Path(settings.home).resolve()), settings.chroma_url or "")
+    key = (str(Path(settings.store.home).resolve()), settings.store.chroma_url or "")
     with _connections_lock:
         if key not in _connections:
             _connections[key] = _Connection(settings)
@@ -194,7 +171,7 @@ class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._connection = _connection(settings)
-        name = settings.collection
+        name = settings.store.collection
         self._chunks_name = f"{name}-chunks"
         self._manifest_name = f"{name}-articles"
         with self._connection.holding(exclusive=False) as db:
@@ -231,21 +208,24 @@ class Store:
             got = manifest.get(ids=[article_hash], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
-    def article_records(self, hashes: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
-        """(hash, full text, metadata) of the committed articles among ``hashes``."""
+    def article_records(self, hashes: Sequence[str]) -> list[tuple[StoredArticle, str]]:
+        """(manifest record, full text) of the committed articles among ``hashes``."""
         with self._reading() as (_, manifest):
             got = manifest.get(ids=list(hashes), include=["documents", "metadatas"])
         return [
-            (h, text, dict(meta or {}))
+            (StoredArticle.from_chroma(h, meta), text)
             for h, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
 
-    def article_chunks(self, article_hash: str) -> list[tuple[str, str, dict[str, Any]]]:
-        """(id, text, metadata) of one article's chunks, in reading order."""
+    def article_chunks(self, article_hash: str) -> list[StoredChunk]:
+        """One article's chunks, in reading order."""
         with self._reading() as (chunks, _):
             got = chunks.get(where={"article_hash": article_hash}, include=["documents", "metadatas"])
-        found = [(i, d, dict(m or {})) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
-        return sorted(found, key=lambda chunk: int(chunk[2].get("chunk_index", 0)))
+        found = [
+            StoredChunk(i, d, ChunkMeta.from_chroma(m))
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(found, key=lambda chunk: chunk.meta.chunk_index)
 
     def find_article(self, article_id: str) -> StoredArticle | None:
         """Look an article up by its public id, or by its content hash."""
@@ -255,7 +235,7 @@ class Store:
                 got = manifest.get(ids=[article_id], include=["metadatas"])
         if not got["ids"]:
             return None
-        return StoredArticle.from_record(got["ids"][0], got["metadatas"][0] or {})
+        return StoredArticle.from_chroma(got["ids"][0], got["metadatas"][0])
 
     def chunk_count(self) -> int:
         with self._reading() as (chunks, _):
@@ -271,34 +251,39 @@ class Store:
             ids = sorted(self._all_ids(manifest))
         return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:24]
 
-    def all_chunks(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """(id, text, metadata) of every chunk of a committed article, read as one snapshot."""
+    def all_chunks(self) -> list[StoredChunk]:
+        """Every chunk of a committed article, read as one snapshot."""
         with self._reading() as (chunks, manifest):
             committed = set(self._articles(manifest))
             return [
-                (chunk_id, doc, meta)
+                StoredChunk(chunk_id, doc, ChunkMeta.from_chroma(meta))
                 for ids, docs, metas in self._pages(chunks, include=["documents", "metadatas"])
                 for chunk_id, doc, meta in zip(ids, docs, metas, strict=True)
                 if meta and meta.get("article_hash") in committed
             ]
 
     def nearest_chunks(
-        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
-    ) -> list[tuple[str, dict[str, Any], float]]:
-        """(id, metadata, cosine distance) of the ``n`` chunks nearest to ``vector``."""
+        self, vector: np.ndarray, n: int, where: ChunkFilter | None = None
+    ) -> list[tuple[str, ChunkMeta, float]]:
+        """(id, metadata, cosine distance) of the ``n`` chunks nearest to ``vector`` that ``where`` accepts."""
         with self._reading() as (chunks, _):
-            got = chunks.query(query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"])
+            got = chunks.query(
+                query_embeddings=[vector],
+                n_results=n,
+                where=_chroma_where(where or ChunkFilter()),
+                include=["metadatas", "distances"],
+            )
         return [
-            (chunk_id, dict(meta or {}), float(distance))
+            (chunk_id, ChunkMeta.from_chroma(meta), float(distance))
             for chunk_id, meta, distance in zip(got["ids"][0], got["metadatas"][0], got["distances"][0], strict=True)
         ]
 
-    def chunk_vectors(self, ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], np.ndarray]]:
+    def chunk_vectors(self, ids: Sequence[str]) -> dict[str, tuple[ChunkMeta, np.ndarray]]:
         """Metadata and embedding of each chunk among ``ids`` that is still stored."""
         with self._reading() as (chunks, _):
             got = chunks.get(ids=list(ids), include=["metadatas", "embeddings"])
         return {
-            chunk_id: (dict(meta or {}), np.asarray(embedding, dtype=np.float32))
+            chunk_id: (ChunkMeta.from_chroma(meta), np.asarray(embedding, dtype=np.float32))
             for chunk_id, meta, embedding in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)
         }
 
@@ -324,10 +309,12 @@ class Store:
         documents: list[str] = []
         metadatas: list[dict[str, Any]] = []
         for article, chunks, _vectors in parts:
-            shared = _shared_metadata(article)
+            shared = vars(ArticleFields.of(article))
             ids += [c.id for c in chunks]
             documents += [c.text for c in chunks]
-            metadatas += [{**shared, "chunk_index": c.index, "start": c.start, "end": c.end} for c in chunks]
+            metadatas += [
+                ChunkMeta(**shared, chunk_index=c.index, start=c.start, end=c.end).to_chroma() for c in chunks
+            ]
         if not ids:
             return
         embeddings = np.concatenate([vectors for _a, _c, vectors in parts])
@@ -349,13 +336,7 @@ class Store:
             (item.article, len(item.chunks), item.locations) if isinstance(item, NewArticle) else item for item in items
         ]
         records = [
-            {
-                **_shared_metadata(article),
-                "url": article.url,
-                "chunk_count": chunk_count,
-                "locations": json.dumps(sorted(set(locations))),
-                "indexed_at": time.time(),
-            }
+            {**StoredArticle.of(article, chunk_count, tuple(locations)).to_chroma(), "indexed_at": time.time()}
             for article, chunk_count, locations in rows
         ]
         with self._writing() as (_, manifest):
@@ -408,7 +389,7 @@ class Store:
         found: dict[str, StoredArticle] = {}
         for ids, metas in cls._pages(manifest, include=["metadatas"]):
             for record_id, meta in zip(ids, metas, strict=True):
-                found[record_id] = StoredArticle.from_record(record_id, meta or {})
+                found[record_id] = StoredArticle.from_chroma(record_id, meta)
         return found
 
     @staticmethod

@@ -34,18 +34,51 @@ _REFERS_BACK = re.compile(
 
 @dataclass(frozen=True)
 class Citation:
-    """One cited span: ``article_text[start:end] == quote``."""
+    """One cited span: ``article_text[start:end] == quote``, inside ``passage``. The article's
+    id, title, publisher, date and url are the passage's: read them there (or through the
+    properties below), not from a copy."""
 
     number: int
-    article_id: str
-    title: str
-    source: str
-    published: str
-    url: str
+    passage: Passage
     start: int
     end: int
     quote: str
-    passage: Passage
+
+    @property
+    def article_id(self) -> str:
+        return self.passage.article_id
+
+    @property
+    def title(self) -> str:
+        return self.passage.title
+
+    @property
+    def publisher(self) -> str:
+        return self.passage.publisher
+
+    @property
+    def published(self) -> str:
+        return self.passage.published
+
+    @property
+    def url(self) -> str:
+        return self.passage.url
+
+    def to_dict(self) -> dict[str, Any]:
+        """For JSON readers: the article's fields read from the passage, and the passage by its
+        rank (``passage``) in the answer's ``passages``."""
+        return {
+            "number": self.number,
+            "article_id": self.article_id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "published": self.published,
+            "url": self.url,
+            "start": self.start,
+            "end": self.end,
+            "quote": self.quote,
+            "passage": self.passage.rank,
+        }
 
 
 @dataclass(frozen=True)
@@ -83,7 +116,9 @@ class Answer:
     form: Form = Form.FACT
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["citations"] = [c.to_dict() for c in self.citations]
+        return data
 
 
 @dataclass(frozen=True)
@@ -272,16 +307,4 @@ def _complete_sentences(kept: list[CheckedSentence], raw: str) -> list[CheckedSe
 
 
 def _citation(number: int, source: Source) -> Citation:
-    passage = source.passage
-    return Citation(
-        number=number,
-        article_id=passage.article_id,
-        title=passage.title,
-        source=passage.source,
-        published=passage.published,
-        url=passage.url,
-        start=source.start,
-        end=source.end,
-        quote=source.text,
-        passage=passage,
-    )
+    return Citation(number, source.passage, source.start, source.end, source.text)

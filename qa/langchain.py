@@ -3,8 +3,8 @@
     from qa.langchain import CiteqaRetriever
     docs = CiteqaRetriever(k=4).invoke("Who leads the delegation?")
 
-Each ``Document`` carries the passage text and, in its metadata, the article id, title, source,
-date, the exact character span in the article, and the scores.
+Each ``Document`` carries the passage text and, in its metadata, the article id, title,
+publisher, date, the exact character span in the article, and the scores.
 """
 
 from __future__ import annotations

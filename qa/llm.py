@@ -164,16 +164,16 @@ class LLM:
         """Resolve (and for the embedded model, start) the endpoint on first use."""
         if self._endpoint is None:
             settings = self.settings
-            if settings.openai_base_url:
-                self._endpoint = Endpoint(settings.openai_base_url, settings.model or DEFAULT_REMOTE_MODEL, False)
+            if settings.llm.base_url:
+                self._endpoint = Endpoint(settings.llm.base_url, settings.llm.chat_model or DEFAULT_REMOTE_MODEL, False)
             else:
                 try:
                     running = SHARED.ensure(
-                        settings.cache, settings.llm_threads, settings.llm_idle_s, progress=self.progress
+                        settings.llm.cache, settings.llm.threads, settings.llm.idle_s, progress=self.progress
                     )
                 except EmbeddedModelError as error:
                     raise LLMUnavailable(str(error)) from error
-                self._endpoint = Endpoint(running.base_url, settings.model or running.model, True)
+                self._endpoint = Endpoint(running.base_url, settings.llm.chat_model or running.model, True)
         return self._endpoint
 
     def start(self) -> Endpoint:
@@ -182,30 +182,30 @@ class LLM:
 
     def describe(self) -> str:
         settings = self.settings
-        if settings.openai_base_url:
-            return f"{settings.model or DEFAULT_REMOTE_MODEL} at {settings.openai_base_url}"
-        return f"{settings.model or MODEL_NAME} (embedded llama.cpp on 127.0.0.1)"
+        if settings.llm.base_url:
+            return f"{settings.llm.chat_model or DEFAULT_REMOTE_MODEL} at {settings.llm.base_url}"
+        return f"{settings.llm.chat_model or MODEL_NAME} (embedded llama.cpp on 127.0.0.1)"
 
     @property
     def client(self) -> openai.OpenAI:
         if self._client is None:
             endpoint = self.endpoint
-            timeout = httpx.Timeout(self.settings.llm_timeout_s, connect=CONNECT_TIMEOUT_S)
+            timeout = httpx.Timeout(self.settings.llm.timeout_s, connect=CONNECT_TIMEOUT_S)
             self._client = openai.OpenAI(
                 base_url=endpoint.base_url,
-                api_key=self.settings.openai_api_key or "not-needed",
+                api_key=self.settings.llm.api_key or "not-needed",
                 timeout=timeout,
                 max_retries=0,  # retried here, within the deadline
             )
         return self._client
 
     def _find_the_model_again(self) -> None:
-        SHARED.forget(self.settings.cache)
+        SHARED.forget(self.settings.llm.cache)
         self._endpoint, self._client = None, None
 
     def deadline(self) -> Deadline:
         """A fresh deadline of ``CITEQA_LLM_TIMEOUT`` seconds."""
-        return Deadline(self.settings.llm_timeout_s)
+        return Deadline(self.settings.llm.timeout_s)
 
     def stream(
         self,
@@ -384,7 +384,7 @@ class LLM:
         """A tiny request: does the endpoint answer, within ``within_s`` seconds (default: the
         configured timeout)? For ``citeqa doctor`` and the warning ``serve`` gives at start."""
         started = time.perf_counter()
-        deadline = Deadline(within_s if within_s is not None else self.settings.llm_timeout_s)
+        deadline = Deadline(within_s if within_s is not None else self.settings.llm.timeout_s)
         try:
             reply = self.complete(
                 [{"role": "user", "content": "Reply with the word OK."}], max_tokens=4, deadline=deadline

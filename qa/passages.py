@@ -43,7 +43,7 @@ class Passage:
     article_id: str
     article_hash: str
     title: str
-    source: str
+    publisher: str
     published: str
     url: str
     start: int

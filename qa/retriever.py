@@ -13,17 +13,17 @@ relevant, so a long article cannot crowd out the rest unless it alone is relevan
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from index.embeddings import MiniLMEmbedder, shared_embedder
 from index.lexical import LexicalCache, LexicalIndex, cache_folder
 from index.metadata import date_bounds
+from index.records import ChunkFilter, ChunkMeta, StoredArticle
 from index.settings import Settings
 from index.store import Store
 from qa.passages import BadFilterError, BadLimitError, EmptyIndexError, EmptyQueryError, Passage
@@ -56,7 +56,7 @@ def checked_k(k: int) -> int:
 class Filters:
     """Restrict a search; the same filter applies to the dense and the lexical search."""
 
-    sources: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
     article_ids: tuple[str, ...] = ()
     published_from: str | None = None
     """Earliest date (YYYY, YYYY-MM or YYYY-MM-DD); articles of unknown date are left out."""
@@ -67,32 +67,10 @@ class Filters:
         high = _bound(self.published_to, first=False)
         return low, high
 
-    def chroma_where(self) -> dict[str, Any] | None:
-        clauses: list[dict[str, Any]] = []
-        if self.sources:
-            clauses.append({"source": {"$in": list(self.sources)}})
-        if self.article_ids:
-            clauses.append({"article_id": {"$in": list(self.article_ids)}})
+    def chunk_filter(self) -> ChunkFilter:
+        """The store's form of this filter (raises ``BadFilterError`` for a date that is not one)."""
         low, high = self.bounds()
-        if low is not None:
-            clauses.append({"published_hi": {"$gte": low}})
-        if high is not None:
-            clauses.append({"published_lo": {"$lte": high}})
-            clauses.append({"published_lo": {"$gt": 0}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def accepts(self, meta: dict[str, Any]) -> bool:
-        if self.sources and meta.get("source") not in self.sources:
-            return False
-        if self.article_ids and meta.get("article_id") not in self.article_ids:
-            return False
-        low, high = self.bounds()
-        lo, hi = int(meta.get("published_lo") or 0), int(meta.get("published_hi") or 0)
-        if low is not None and (hi == 0 or hi < low):
-            return False
-        return not (high is not None and (lo == 0 or lo > high))
+        return ChunkFilter(self.publishers, self.article_ids, low, high)
 
 
 def _bound(value: str | date | None, first: bool) -> int | None:
@@ -108,7 +86,8 @@ def _bound(value: str | date | None, first: bool) -> int | None:
 @dataclass
 class _Candidate:
     chunk_id: str
-    meta: dict[str, Any]
+    meta: ChunkMeta | None
+    """None until read from the store (a chunk found by BM25 alone)."""
     dense: float | None = None
     lexical: float | None = None
     fused: float = 0.0
@@ -151,7 +130,7 @@ class Retriever:
         self.per_article = per_article
         self.fusion = fusion
         self.alpha = alpha
-        self._article_cache: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._article_cache: dict[str, tuple[StoredArticle, str]] = {}
 
     def search(
         self,
@@ -160,7 +139,7 @@ class Retriever:
         *,
         filters: Filters | None = None,
         mode: Mode = "hybrid",
-        sources: Sequence[str] = (),
+        publishers: Sequence[str] = (),
         article_ids: Sequence[str] = (),
         published_from: str | None = None,
         published_to: str | None = None,
@@ -174,18 +153,18 @@ class Retriever:
         if not query:
             raise EmptyQueryError()
         query = query[:MAX_QUERY_CHARS]
-        filters = filters or Filters(tuple(sources), tuple(article_ids), published_from, published_to)
-        filters.bounds()  # validate dates before any work
+        filters = filters or Filters(tuple(publishers), tuple(article_ids), published_from, published_to)
+        where = filters.chunk_filter()  # validates dates before any work
         lexical = self.lexical.get()
         if not lexical.chunk_ids:
             raise EmptyIndexError()
         vector = self.embedder.embed([query])[0]
-        lexical_scores = self._lexical_scores(query, filters, lexical) if mode != "dense" else None
+        lexical_scores = self._lexical_scores(query, where, lexical) if mode != "dense" else None
         pool = CANDIDATES
         while True:
             candidates: dict[str, _Candidate] = {}
             if mode != "lexical":
-                self._dense_candidates(vector, filters, candidates, pool)
+                self._dense_candidates(vector, where, candidates, pool)
             if lexical_scores is not None:
                 self._lexical_candidates(lexical_scores, lexical, candidates, pool)
             self._complete(candidates, vector, lexical_scores, lexical)
@@ -203,16 +182,16 @@ class Retriever:
     # ---- the two searches ----------------------------------------------------------------
 
     def _dense_candidates(
-        self, vector: np.ndarray, filters: Filters, candidates: dict[str, _Candidate], pool: int
+        self, vector: np.ndarray, where: ChunkFilter, candidates: dict[str, _Candidate], pool: int
     ) -> None:
-        for chunk_id, meta, distance in self.store.nearest_chunks(vector, pool, filters.chroma_where()):
+        for chunk_id, meta, distance in self.store.nearest_chunks(vector, pool, where):
             candidates[chunk_id] = _Candidate(chunk_id, meta, dense=1.0 - distance)
 
     @staticmethod
-    def _lexical_scores(query: str, filters: Filters, index: LexicalIndex) -> np.ndarray:
+    def _lexical_scores(query: str, where: ChunkFilter, index: LexicalIndex) -> np.ndarray:
         scores = index.scores(query)
-        if scores.any() and filters != Filters():
-            mask = np.fromiter((filters.accepts(m) for m in index.meta), dtype=bool, count=len(index.meta))
+        if scores.any() and where:
+            mask = np.fromiter((where.accepts(m) for m in index.meta), dtype=bool, count=len(index.meta))
             scores = np.where(mask, scores, 0.0)
         return scores
 
@@ -225,7 +204,7 @@ class Retriever:
             if scores[row] <= 0:
                 break
             chunk_id = index.chunk_ids[int(row)]
-            candidates.setdefault(chunk_id, _Candidate(chunk_id, {}))
+            candidates.setdefault(chunk_id, _Candidate(chunk_id, None))
 
     def _complete(
         self,
@@ -240,7 +219,7 @@ class Retriever:
             for candidate in candidates.values():
                 row = index.row_of(candidate.chunk_id)
                 candidate.lexical = float(lexical_scores[row]) if row is not None else 0.0
-        missing = [c for c in candidates.values() if c.dense is None]
+        missing = [c for c in candidates.values() if c.dense is None or c.meta is None]
         if not missing:
             return
         found = self.store.chunk_vectors([c.chunk_id for c in missing])
@@ -285,7 +264,7 @@ class Retriever:
                 break
             if self._merge(candidate, groups):
                 continue
-            if sum(g.article_hash == candidate.meta["article_hash"] for g in groups) >= self.per_article:
+            if sum(g.article_hash == _meta(candidate).article_hash for g in groups) >= self.per_article:
                 deferred.append(candidate)
             else:
                 groups.append(self._group(candidate))
@@ -300,8 +279,8 @@ class Retriever:
 
     @staticmethod
     def _group(candidate: _Candidate) -> _Group:
-        meta = candidate.meta
-        return _Group(meta["article_hash"], int(meta["start"]), int(meta["end"]), candidate, [candidate.chunk_id])
+        meta = _meta(candidate)
+        return _Group(meta.article_hash, meta.start, meta.end, candidate, [candidate.chunk_id])
 
     @staticmethod
     def _merge(candidate: _Candidate, groups: list[_Group]) -> bool:
@@ -311,9 +290,9 @@ class Retriever:
         spans at most ``MAX_PASSAGE_CHARS``; a chunk that would make it longer is dropped, as
         context its neighbour already gives. So passages of one article never overlap or touch.
         """
-        meta = candidate.meta
-        start, end = int(meta["start"]), int(meta["end"])
-        touched = [g for g in groups if g.article_hash == meta["article_hash"] and _touch(start, end, g.start, g.end)]
+        meta = _meta(candidate)
+        start, end = meta.start, meta.end
+        touched = [g for g in groups if g.article_hash == meta.article_hash and _touch(start, end, g.start, g.end)]
         if not touched:
             return False
         low, high = min(start, *(g.start for g in touched)), max(end, *(g.end for g in touched))
@@ -333,17 +312,17 @@ class Retriever:
         for group in groups:
             if group.article_hash not in articles:
                 continue  # chunks of an article that was never committed (an interrupted run)
-            text, meta = articles[group.article_hash]
+            article, text = articles[group.article_hash]
             best = group.best
             passages.append(
                 Passage(
                     text=text[group.start : group.end],
-                    article_id=str(meta.get("article_id", "")),
+                    article_id=article.article_id,
                     article_hash=group.article_hash,
-                    title=str(meta.get("title", "")),
-                    source=str(meta.get("source", "")),
-                    published=str(meta.get("published", "")),
-                    url=str(meta.get("url", "")),
+                    title=article.title,
+                    publisher=article.publisher,
+                    published=article.published,
+                    url=article.url,
                     start=group.start,
                     end=group.end,
                     rank=len(passages) + 1,
@@ -355,24 +334,29 @@ class Retriever:
             )
         return passages
 
-    def _articles(self, hashes: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    def _articles(self, hashes: list[str]) -> dict[str, tuple[StoredArticle, str]]:
         """Article texts and metadata by content hash. A hash names one exact text, so what is
         cached can never go stale; only whether the article is still committed can change."""
         missing = [h for h in dict.fromkeys(hashes) if h not in self._article_cache]
         if missing:
-            for article_hash, text, meta in self.store.article_records(missing):
+            for article, text in self.store.article_records(missing):
                 if len(self._article_cache) >= ARTICLE_CACHE:
                     self._article_cache.pop(next(iter(self._article_cache)))
-                self._article_cache[article_hash] = (text, meta)
+                self._article_cache[article.article_hash] = (article, text)
         return {h: self._article_cache[h] for h in hashes if h in self._article_cache}
 
-    def article_text(self, article_id: str) -> tuple[str, dict[str, Any]] | None:
-        """The full text and metadata of an article, by public id or content hash (for showing a source)."""
+    def article_text(self, article_id: str) -> tuple[str, StoredArticle] | None:
+        """The full text and record of an article, by public id or content hash (for showing a source)."""
         stored = self.store.find_article(article_id)
         if stored is None:
             return None
-        text = self.store.article_text(stored.hash)
-        return (text or "", dataclasses.asdict(stored))
+        return (self.store.article_text(stored.hash) or "", stored)
+
+
+def _meta(candidate: _Candidate) -> ChunkMeta:
+    if candidate.meta is None:  # pragma: no cover - _complete reads every candidate's metadata
+        raise AssertionError(f"chunk {candidate.chunk_id} has no metadata")
+    return candidate.meta
 
 
 def _touch(start: int, end: int, other_start: int, other_end: int, gap: int = 2) -> bool:

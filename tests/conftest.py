@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ SQUAD = ROOT.parent / "shared" / "datasets" / "squad2-dev"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return dataclasses.replace(Settings.from_env(), home=tmp_path / "home", chroma_url=None, collection="articles")
+    return Settings.from_env().with_store(home=tmp_path / "home", chroma_url=None, collection="articles")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     (folder / "seed.txt").write_bytes(SEED_FILE.read_bytes())
     (folder / "notice.txt").write_text(INJECTION, encoding="utf-8")
     settings = Settings.from_env()
-    settings = Settings(home=folder.parent / "home", cache=settings.cache, llm_threads=settings.llm_threads)
+    settings = Settings(llm=settings.llm).with_store(home=folder.parent / "home")
     Indexer(settings).index_paths([folder])
     return Answerer(settings)
 

@@ -4,8 +4,6 @@ sentence left out of the evidence. Each must now come out right (or honestly abs
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from index.pipeline import Indexer
@@ -146,9 +144,9 @@ def test_a_sentence_built_from_two_cited_sources_is_verified_by_both() -> None:
 
 @pytest.fixture(scope="module")
 def seed_answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    settings = Settings(home=tmp_path_factory.mktemp("quality") / "home")
+    settings = Settings().with_store(home=tmp_path_factory.mktemp("quality") / "home")
     Indexer(settings).index_paths([SEEDS])
-    return Answerer(dataclasses.replace(settings, openai_base_url="http://127.0.0.1:9/v1", model="unused"))
+    return Answerer(settings.with_llm(base_url="http://127.0.0.1:9/v1", chat_model="unused"))
 
 
 @pytest.mark.parametrize(
@@ -200,7 +198,7 @@ def test_the_question_decides_the_form_of_the_answer(question: str, form: Form) 
 
 
 def answerer_with(settings: Settings, fake: FakeLLM) -> Answerer:
-    configured = dataclasses.replace(settings, openai_base_url=fake.base_url, model="fake", llm_timeout_s=5)
+    configured = settings.with_llm(base_url=fake.base_url, chat_model="fake", timeout_s=5)
     return Answerer(configured, llm=LLM(configured))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,13 @@ from tests.fake_llm import FakeLLM
 def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from tests.conftest import SEEDS
 
-    settings = Settings(home=tmp_path_factory.mktemp("answers") / "home")
+    settings = Settings().with_store(home=tmp_path_factory.mktemp("answers") / "home")
     Indexer(settings).index_paths([SEEDS])
     return settings
 
 
 def answerer_for(settings: Settings, fake: FakeLLM) -> Answerer:
-    configured = dataclasses.replace(settings, openai_base_url=fake.base_url, model="fake", llm_timeout_s=5)
+    configured = settings.with_llm(base_url=fake.base_url, chat_model="fake", timeout_s=5)
     return Answerer(configured, llm=LLM(configured))
 
 
@@ -45,6 +44,25 @@ def test_sources_come_before_the_first_token_and_the_checked_answer_last(seed_se
     assert "Zhao Leji" in citation.quote
     assert answer.sentences[0].state in (Check.VERIFIED, Check.REATTRIBUTED)
     assert set(answer.timings) == {"retrieval_s", "first_token_s", "total_s"}
+
+
+def test_a_citation_lies_in_one_of_the_answers_passages_and_its_json_names_that_passage(
+    seed_settings: Settings,
+) -> None:
+    with FakeLLM("ok", reply="Zhao Leji will head the delegation [1].").running() as fake:
+        answer = answerer_for(seed_settings, fake).ask("Who will head the delegation?")
+    [citation] = answer.citations
+    assert citation.passage in answer.passages
+    assert citation.passage.start <= citation.start < citation.end <= citation.passage.end
+    assert (citation.article_id, citation.publisher) == (citation.passage.article_id, "Bloomberg")
+    [as_json] = answer.to_dict()["citations"]
+    assert as_json["passage"] == citation.passage.rank
+    assert answer.to_dict()["passages"][citation.passage.rank - 1]["start"] == citation.passage.start
+    assert (as_json["article_id"], as_json["publisher"], as_json["quote"]) == (
+        citation.article_id,
+        "Bloomberg",
+        citation.quote,
+    )
 
 
 def test_the_prompt_is_short_and_its_fixed_part_comes_first(seed_settings: Settings) -> None:
@@ -91,7 +109,7 @@ def test_a_self_contained_question_is_not_rewritten(seed_settings: Settings) -> 
 
 
 def test_an_unreachable_model_is_a_clear_error_after_the_sources(seed_settings: Settings) -> None:
-    configured = dataclasses.replace(seed_settings, openai_base_url="http://127.0.0.1:9/v1", llm_timeout_s=2)
+    configured = seed_settings.with_llm(base_url="http://127.0.0.1:9/v1", timeout_s=2)
     events = Answerer(configured).stream("Who will head the delegation?")
     assert isinstance(next(events), Retrieved)
     with pytest.raises(LLMUnavailable, match="cannot reach"):

@@ -19,13 +19,13 @@ def test_plain_text_keeps_the_text_exactly(corpus: Path, seed_text: str) -> None
     assert isinstance(article, Article)
     assert article.text == seed_text
     assert article.id == "seed.txt"
-    assert article.source == "Bloomberg"
+    assert article.publisher == "Bloomberg"
 
 
 def test_markdown_headline_becomes_the_title(corpus: Path) -> None:
     [article] = load(corpus / "bridge.md")
     assert article.title == "Council approves river bridge"
-    assert article.source == "Reuters"
+    assert article.publisher == "Reuters"
 
 
 def test_html_keeps_the_main_text_only(corpus: Path) -> None:
@@ -41,12 +41,14 @@ def test_html_keeps_the_main_text_only(corpus: Path) -> None:
 def test_jsonl_records_carry_their_fields(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
     records = [
-        {"id": "a1", "title": "One", "text": "First story text here.", "source": "Wire", "published": "2024-05-01"},
+        {"id": "a1", "title": "One", "text": "First story text here.", "publisher": "Wire", "published": "2024-05-01"},
         {"text": "A record without an id still loads."},
+        {"id": "a3", "text": "A record of an older feed names its publisher 'source'.", "source": "Old Wire"},
     ]
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    first, second = load(path)
-    assert (first.id, first.title, first.source, first.published) == ("a1", "One", "Wire", "2024-05-01")
+    first, second, third = load(path)
+    assert (first.id, first.title, first.publisher, first.published) == ("a1", "One", "Wire", "2024-05-01")
+    assert third.publisher == "Old Wire"
     assert first.location.endswith("feed.jsonl#a1")
     assert second.id == "feed:2"
     assert second.title == "A record without an id still loads."

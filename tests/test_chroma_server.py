@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import socket
 import subprocess
@@ -53,7 +52,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_indexing_into_a_chroma_server(settings: Settings, corpus: Path, chroma_server: str) -> None:
-    remote = dataclasses.replace(settings, chroma_url=chroma_server)
+    remote = settings.with_store(chroma_url=chroma_server)
     report = Indexer(remote).index_paths([corpus])
     assert report.count(Outcome.ADDED) == 4
     again = Indexer(remote).index_paths([corpus])
@@ -63,4 +62,4 @@ def test_indexing_into_a_chroma_server(settings: Settings, corpus: Path, chroma_
     direct = chromadb.HttpClient(host="127.0.0.1", port=port)
     assert direct.get_collection("articles-articles").count() == 4
     # The embedded data folder was not used for the articles themselves.
-    assert not (settings.home / "chroma").exists()
+    assert not (settings.store.home / "chroma").exists()

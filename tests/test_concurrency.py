@@ -38,7 +38,7 @@ _WRITER = textwrap.dedent(
     from index.store import NewArticle, Store
 
     home, tag, batches, size, start_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-    settings = dataclasses.replace(Settings.from_env(), home=home, chroma_url=None)
+    settings = Settings.from_env().with_store(home=home, chroma_url=None)
     store = Store(settings)
     time.sleep(max(0.0, start_at - time.time()))  # both writers start writing at the same moment
     rng = np.random.default_rng(abs(hash(tag)) % 2**32)
@@ -71,7 +71,7 @@ def _spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[st
 
 def _every_chunk_has_its_vector(store: Store) -> None:
     articles = store.articles()
-    ids = [chunk_id for h in articles for chunk_id, _text, _meta in store.article_chunks(h)]
+    ids = [chunk.id for h in articles for chunk in store.article_chunks(h)]
     assert len(ids) == sum(a.chunk_count for a in articles.values())
     vectors = store.chunk_vectors(ids)
     assert set(vectors) == set(ids)
@@ -85,7 +85,7 @@ def _every_chunk_has_its_vector(store: Store) -> None:
 
 def test_two_writer_processes_lose_nothing(settings: Settings) -> None:
     start_at = str(time.time() + 8)
-    writers = [_spawn("-c", _WRITER, str(settings.home), tag, "6", "170", start_at) for tag in ("left", "right")]
+    writers = [_spawn("-c", _WRITER, str(settings.store.home), tag, "6", "170", start_at) for tag in ("left", "right")]
     for writer in writers:
         _out, err = writer.communicate(timeout=300)
         assert writer.returncode == 0, err
@@ -110,7 +110,7 @@ def _news_file(path: Path, tag: str, count: int) -> list[str]:
 def test_two_index_commands_at_once_keep_every_article_searchable(settings: Settings, tmp_path: Path) -> None:
     left = _news_file(tmp_path / "a.jsonl", "alpha", 40)
     right = _news_file(tmp_path / "b.jsonl", "beta", 25)
-    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
     runs = [_spawn("-m", "ui.cli", "index", str(tmp_path / name), env=env) for name in ("a.jsonl", "b.jsonl")]
     for run in runs:
         out, err = run.communicate(timeout=300)
@@ -129,11 +129,11 @@ def test_a_running_serve_keeps_searching_while_another_process_indexes(settings:
     indexing, and new articles never appeared until a restart."""
     first = _news_file(tmp_path / "first.jsonl", "gamma", 10)
     later = _news_file(tmp_path / "later.jsonl", "delta", 60)
-    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
     assert _spawn("-m", "ui.cli", "index", str(tmp_path / "first.jsonl"), env=env).wait(timeout=300) == 0
     with (
         FakeLLM("ok", found=0.95).running() as fake,
-        serving(settings.home, {"OPENAI_BASE_URL": fake.base_url, "CITEQA_MODEL": "fake"}) as (url, _log),
+        serving(settings.store.home, {"OPENAI_BASE_URL": fake.base_url, "CITEQA_MODEL": "fake"}) as (url, _log),
     ):
         client = Client(url, verbose=False)
 
@@ -182,7 +182,7 @@ _REFRESHER = textwrap.dedent(
     from index.settings import Settings
     from index.store import Store
 
-    settings = dataclasses.replace(Settings.from_env(), home=sys.argv[1], chroma_url=None)
+    settings = Settings.from_env().with_store(home=sys.argv[1], chroma_url=None)
     store = Store(settings)
     cache = LexicalCache(store, cache_folder(store))
     deadline = time.monotonic() + float(sys.argv[2])
@@ -198,9 +198,9 @@ _REFRESHER = textwrap.dedent(
 
 def test_two_processes_refreshing_the_lexical_cache_never_collide(settings: Settings, tmp_path: Path) -> None:
     _news_file(tmp_path / "few.jsonl", "eps", 5)
-    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
     assert _spawn("-m", "ui.cli", "index", str(tmp_path / "few.jsonl"), env=env).wait(timeout=300) == 0
-    refreshers = [_spawn("-c", _REFRESHER, str(settings.home), "6") for _ in range(2)]
+    refreshers = [_spawn("-c", _REFRESHER, str(settings.store.home), "6") for _ in range(2)]
     for refresher in refreshers:
         out, err = refresher.communicate(timeout=120)
         assert refresher.returncode == 0, err

@@ -125,4 +125,4 @@ def test_logins_are_read_with_the_other_settings(monkeypatch: pytest.MonkeyPatch
     from index.settings import Settings
 
     monkeypatch.setenv("CITEQA_AUTH", "editor:s3cret:x, reader:pw")
-    assert Settings.from_env().web_auth == (("editor", "s3cret:x"), ("reader", "pw"))
+    assert Settings.from_env().web.auth == (("editor", "s3cret:x"), ("reader", "pw"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -52,9 +51,9 @@ def test_a_sample_is_balanced_and_deterministic() -> None:
 
 def test_a_run_saves_each_answer_and_resumes(tmp_path: Path) -> None:
     dataset = load_dataset(SEED_DATASET)
-    settings, _ = dataset.index(Settings(home=tmp_path / "home"))
+    settings, _ = dataset.index(Settings().with_store(home=tmp_path / "home"))
     with FakeLLM("ok", reply="Zhao Leji will head the delegation [1].").running() as fake:
-        configured = dataclasses.replace(settings, openai_base_url=fake.base_url, model="fake")
+        configured = settings.with_llm(base_url=fake.base_url, chat_model="fake")
         answerer = Answerer(configured, llm=LLM(configured))
         folder = tmp_path / "run"
         first = run_questions(answerer, dataset.questions[:3], folder, progress=False)

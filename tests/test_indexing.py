@@ -30,8 +30,8 @@ def assert_consistent(store: Store) -> None:
         text = store.article_text(article_hash)
         chunks = store.article_chunks(article_hash)
         assert len(chunks) == stored.chunk_count
-        for _id, doc, meta in chunks:
-            assert text[meta["start"] : meta["end"]] == doc
+        for chunk in chunks:
+            assert text[chunk.meta.start : chunk.meta.end] == chunk.text
 
 
 def test_indexing_twice_changes_nothing(settings: Settings, corpus: Path) -> None:
@@ -49,10 +49,9 @@ def test_chunks_record_exact_spans_and_metadata(settings: Settings, corpus: Path
     store = Indexer(settings).index_paths([corpus / "seed.txt"]) and Store(settings)
     chunks = store.article_chunks(store.find_article("seed.txt").hash)
     assert chunks
-    for _id, doc, meta in chunks:
-        assert seed_text[meta["start"] : meta["end"]] == doc
-        assert meta["source"] == "Bloomberg"
-        assert meta["published"] == "2024"
+    for chunk in chunks:
+        assert seed_text[chunk.meta.start : chunk.meta.end] == chunk.text
+        assert (chunk.meta.publisher, chunk.meta.published, chunk.meta.published_lo) == ("Bloomberg", "2024", 20240101)
 
 
 def test_a_changed_article_replaces_its_chunks(settings: Settings, corpus: Path) -> None:
@@ -63,7 +62,7 @@ def test_a_changed_article_replaces_its_chunks(settings: Settings, corpus: Path)
     report = indexer.index_paths([corpus])
     assert outcomes(report)["bridge.md"] == "updated"
     assert list(outcomes(report).values()).count("unchanged") == 3
-    docs = [text for _id, text, _meta in indexer.store.article_chunks(indexer.store.find_article("bridge.md").hash)]
+    docs = [chunk.text for chunk in indexer.store.article_chunks(indexer.store.find_article("bridge.md").hash)]
     assert any("55 million" in d for d in docs)
     assert not any("40 million" in d for d in docs)
     assert len(indexer.store.articles()) == 4
@@ -165,12 +164,12 @@ def test_a_killed_indexing_process_leaves_a_consistent_index(settings: Settings,
     for n in range(120):
         sentences = " ".join(f"Report {n} paragraph {p} says item {n * p} rose by {p} percent." for p in range(30))
         (folder / f"a{n:03d}.txt").write_text(f"Story number {n}\n\n{sentences}\n")
-    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
     command = [sys.executable, "-m", "ui.cli", "index", str(folder)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
-        if (settings.home / "chroma").exists() and Store(settings).chunk_count() > 0:
+        if (settings.store.home / "chroma").exists() and Store(settings).chunk_count() > 0:
             break
         time.sleep(0.3)
     process.send_signal(signal.SIGKILL)
@@ -187,7 +186,7 @@ def test_a_killed_indexing_process_leaves_a_consistent_index(settings: Settings,
 
 def test_the_command_line_reports_and_exits_non_zero_on_failures(settings: Settings, corpus: Path) -> None:
     (corpus / "broken.jsonl").write_text("{not json\n")
-    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
     run = subprocess.run(
         [sys.executable, "-m", "ui.cli", "index", str(corpus)], env=env, capture_output=True, text=True
     )

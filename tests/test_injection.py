@@ -83,7 +83,7 @@ def test_an_answer_cited_to_an_instruction_is_refused() -> None:
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     home = tmp_path_factory.mktemp("injection") / "home"
     settings = Settings.from_env()
-    settings = Settings(home=home, cache=settings.cache, llm_threads=settings.llm_threads)
+    settings = Settings(llm=settings.llm).with_store(home=home)
     Indexer(settings).index_paths([DATA / "articles.jsonl"])
     return Answerer(settings)
 

@@ -3,7 +3,6 @@ after retries where they help, and never a crash or a hang."""
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 import time
 
@@ -17,7 +16,7 @@ MESSAGES = [{"role": "user", "content": "Who heads the delegation?"}]
 
 
 def llm_for(base_url: str, timeout: float = 1.0) -> LLM:
-    settings = dataclasses.replace(Settings(), openai_base_url=base_url, model="fake", llm_timeout_s=timeout)
+    settings = Settings().with_llm(base_url=base_url, chat_model="fake", timeout_s=timeout)
     return LLM(settings)
 
 

@@ -23,12 +23,11 @@ SEED_ID = "000_9e985366f0c5a270.txt"
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import dataclasses
 
     from index.settings import Settings
 
     folder = tmp_path_factory.mktemp("mcp") / "home"
-    settings = dataclasses.replace(Settings.from_env(), home=folder, chroma_url=None, collection="articles")
+    settings = Settings.from_env().with_store(home=folder, chroma_url=None, collection="articles")
     Indexer(settings).index_paths([SEEDS])
     return folder
 

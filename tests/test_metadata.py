@@ -9,7 +9,7 @@ def test_seed_article_metadata(seed_text: str) -> None:
     meta = detect_metadata(seed_text)
     assert meta.title.startswith("China is sending its highest-level delegation to North Korea")
     assert not meta.title.startswith("(Bloomberg)")
-    assert meta.source == "Bloomberg"
+    assert meta.publisher == "Bloomberg"
     assert meta.published == "2024"
 
 
@@ -19,12 +19,12 @@ def test_headline_line_is_the_title() -> None:
 
 
 def test_dateline_with_a_city_names_the_publisher() -> None:
-    assert detect_metadata("PARIS (AFP) - The strike ended.").source == "AFP"
+    assert detect_metadata("PARIS (AFP) - The strike ended.").publisher == "AFP"
 
 
 def test_copyright_line_names_the_publisher_and_year() -> None:
     meta = detect_metadata("The strike ended on Monday.\n\nCopyright 2021 Example News Inc. All rights reserved.")
-    assert meta.source == "Example News"
+    assert meta.publisher == "Example News"
     assert meta.published == "2021"
 
 

@@ -36,7 +36,7 @@ time.sleep(float(sys.argv[3]))
 @pytest.fixture
 def cache(tmp_path: Path) -> Path:
     """A cache folder of its own that reuses the machine's joined weights."""
-    weights = ensure_weights(Settings.from_env().cache, progress=False)
+    weights = ensure_weights(Settings.from_env().llm.cache, progress=False)
     folder = tmp_path / "cache"
     (folder / "models").mkdir(parents=True)
     (folder / "models" / MODEL_FILE).symlink_to(weights)

@@ -3,6 +3,7 @@ the retriever, so uploads during answers never race two lexical caches over one 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -14,12 +15,12 @@ def test_equal_settings_get_the_same_parts_and_the_indexer_and_retriever_share_s
     settings: Settings,
 ) -> None:
     parts = parts_for(settings)
-    assert parts_for(Settings(**settings.__dict__)) is parts
+    assert parts_for(dataclasses.replace(settings)) is parts
     assert parts.indexer.store is parts.store is parts.retriever.store
     assert parts.indexer.lexical is parts.lexical is parts.retriever.lexical
     assert parts.indexer.embedder is parts.retriever.embedder
     assert parts.answerer.retriever is parts.retriever and parts.answerer.llm is parts.llm
-    other = parts_for(Settings(**{**settings.__dict__, "collection": "other"}))
+    other = parts_for(settings.with_store(collection="other"))
     assert other is not parts and other.store is not parts.store
 
 
@@ -60,7 +61,7 @@ def test_uploads_during_searches_keep_the_lexical_index_equal_to_the_store(tmp_p
         for reader in readers:
             reader.join(timeout=60)
     assert errors == []
-    stored = {chunk_id for chunk_id, _text, _meta in parts.store.all_chunks()}
+    stored = {chunk.id for chunk in parts.store.all_chunks()}
     assert set(parts.lexical.get().chunk_ids) == stored
     assert {p.article_id for p in parts.retriever.search("crane repaired at the harbour of Velden", k=9)} >= {
         f"upload-{n}.txt" for n in range(8)

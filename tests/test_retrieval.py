@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
@@ -45,7 +44,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
     (folder / "ferry-brief.txt").write_text(
         "Ferry strike ends\n\nA short strike by ferry crews in the harbour ended on Friday, the union said.\n"
     )
-    settings = Settings(home=root / "home")
+    settings = Settings().with_store(home=root / "home")
     Indexer(settings).index_paths([folder])
     return settings, folder
 
@@ -77,14 +76,14 @@ def test_passages_carry_exact_spans_metadata_and_scores(retriever: Retriever, in
     [top] = retriever.search("Zhao Leji goodwill visit", k=1)
     assert seed[top.start : top.end] == top.text
     assert "Zhao Leji" in top.text
-    assert (top.title[:20], top.source, top.published) == ("China is sending its", "Bloomberg", "2024")
+    assert (top.title[:20], top.publisher, top.published) == ("China is sending its", "Bloomberg", "2024")
     assert top.dense_score is not None and top.lexical_score is not None and top.lexical_score > 0
     assert top.fused_score > 0
 
 
-def test_source_filter_applies_to_both_searches(retriever: Retriever) -> None:
+def test_a_publisher_filter_applies_to_both_searches(retriever: Retriever) -> None:
     for mode in ("hybrid", "dense", "lexical"):
-        passages = retriever.search("council voted on the delegation visit", k=5, sources=["Reuters"], mode=mode)
+        passages = retriever.search("council voted on the delegation visit", k=5, publishers=["Reuters"], mode=mode)
         assert {p.article_id for p in passages} == {"bridge.md"}, mode
 
 
@@ -137,13 +136,13 @@ def test_langchain_adapter_returns_documents_with_spans(retriever: Retriever) ->
     assert documents[0].metadata["article_id"] == "bridge.md"
     assert "40 million euros" in documents[0].page_content
     assert documents[0].metadata["end"] - documents[0].metadata["start"] == len(documents[0].page_content)
-    filtered = CiteqaRetriever(retriever=retriever, k=3, filters=Filters(sources=("Bloomberg",))).invoke("bridge")
-    assert {d.metadata["source"] for d in filtered} == {"Bloomberg"}
+    filtered = CiteqaRetriever(retriever=retriever, k=3, filters=Filters(publishers=("Bloomberg",))).invoke("bridge")
+    assert {d.metadata["publisher"] for d in filtered} == {"Bloomberg"}
 
 
 def test_empty_index_says_how_to_index(tmp_path: Path) -> None:
     with pytest.raises(EmptyIndexError, match="citeqa index"):
-        Retriever(Settings(home=tmp_path / "empty")).search("anything")
+        Retriever(Settings().with_store(home=tmp_path / "empty")).search("anything")
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\n\t"])
@@ -170,7 +169,7 @@ def test_a_query_of_instructions_and_sql_punctuation_is_searched_as_plain_words(
 
 def test_search_command_prints_json(indexed) -> None:
     settings, _ = indexed
-    env = {**os.environ, "CITEQA_HOME": str(settings.home)}
+    env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
     run = subprocess.run(
         [sys.executable, "-m", "ui.cli", "search", "bridge cost", "-k", "2", "--json"],
         env=env,
@@ -180,7 +179,16 @@ def test_search_command_prints_json(indexed) -> None:
     )
     passages = json.loads(run.stdout)
     assert passages[0]["article_id"] == "bridge.md"
-    assert set(passages[0]) >= {"text", "title", "source", "published", "start", "end", "dense_score", "lexical_score"}
+    assert set(passages[0]) >= {
+        "text",
+        "title",
+        "publisher",
+        "published",
+        "start",
+        "end",
+        "dense_score",
+        "lexical_score",
+    }
 
 
 def test_search_command_on_an_empty_index_explains(tmp_path: Path) -> None:
@@ -192,7 +200,7 @@ def test_search_command_on_an_empty_index_explains(tmp_path: Path) -> None:
 
 def test_settings_are_not_shared_between_retrievers(indexed) -> None:
     settings, _ = indexed
-    other = dataclasses.replace(settings, collection="other")
+    other = settings.with_store(collection="other")
     with pytest.raises(EmptyIndexError):
         Retriever(other).search("bridge")
 

@@ -18,7 +18,7 @@ def test_an_uploaded_name_is_never_used_as_a_path() -> None:
 
 
 def test_good_and_bad_uploads_are_each_reported(tmp_path: Path) -> None:
-    indexer = Indexer(Settings(home=tmp_path / "home"))
+    indexer = Indexer(Settings().with_store(home=tmp_path / "home"))
     good = tmp_path / "in" / "harbour.txt"
     good.parent.mkdir()
     good.write_text("Harbour reopens\n\nThe old harbour reopened on Monday after repairs.\n")

@@ -40,7 +40,7 @@ class ChatApp:
     def __init__(self, answerer: Answerer, indexer: Indexer) -> None:
         self.answerer = answerer
         self.indexer = indexer
-        self.upload_folder = Path(indexer.settings.home) / "uploads"
+        self.upload_folder = Path(indexer.settings.store.home) / "uploads"
 
     # ---- chat ----------------------------------------------------------------------------
 
@@ -92,8 +92,8 @@ class ChatApp:
                     found = self.answerer.retriever.article_text(ref["article_id"])
                     if found is None:
                         return "<p>This article is no longer in the index.</p>"
-                    text, meta = found
-                    return render.article_html(text, meta.get("title", ""), ref["start"], ref["end"])
+                    text, article = found
+                    return render.article_html(text, article.title, ref["start"], ref["end"])
         return ""
 
     # ---- corpus --------------------------------------------------------------------------
@@ -107,14 +107,14 @@ class ChatApp:
             return [], self.articles_table(), self.status()
         progress(0, desc="Indexing the uploaded files")
         pairs = [(Path(str(f)).name, Path(str(f))) for f in files]  # Gradio keeps the browser's name
-        results = store_and_index(self.indexer, pairs, self.upload_folder, self.indexer.settings.max_file_bytes)
+        results = store_and_index(self.indexer, pairs, self.upload_folder, self.indexer.settings.store.max_file_bytes)
         progress(1, desc="Done")
         table = [[r.file, r.outcome, r.article, r.detail] for r in results]
         return table, self.articles_table(), self.status()
 
     def articles_table(self) -> list[list[Any]]:
         articles = sorted(self.indexer.store.articles().values(), key=lambda a: a.id)
-        return [[a.id, a.title[:90], a.source, a.published, a.chunk_count] for a in articles]
+        return [[a.id, a.title[:90], a.publisher, a.published, a.chunk_count] for a in articles]
 
     def status(self) -> str:
         store = self.indexer.store
@@ -130,10 +130,7 @@ class ChatApp:
         """Answer a question; the whole checked answer as JSON."""
         with _as_api_error():
             answer = self.answerer.ask(question)
-        data = answer.to_dict()
-        for citation in data["citations"]:
-            citation.pop("passage", None)
-        return data
+        return answer.to_dict()
 
     def api_search(self, query: str, k: int = 5) -> list[dict[str, Any]]:
         """Passages for a query, best first, with exact spans and scores."""

@@ -50,8 +50,9 @@ def main(
         settings = Settings.from_env()
     except SettingsError as error:
         raise click.UsageError(str(error)) from error
-    overrides = {"home": home, "chroma_url": chroma_url, "collection": collection, "cache": cache}
-    ctx.obj = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    store = {"home": home, "chroma_url": chroma_url, "collection": collection}
+    settings = settings.with_store(**{k: v for k, v in store.items() if v is not None})
+    ctx.obj = settings.with_llm(cache=cache) if cache is not None else settings
 
 
 def _parts(settings: Settings):
@@ -74,7 +75,7 @@ def index_command(
     from index.pipeline import Outcome
 
     if max_file_mb is not None:
-        settings = dataclasses.replace(settings, max_file_mb=max_file_mb)
+        settings = settings.with_store(max_file_mb=max_file_mb)
     report = _parts(settings).indexer.index_paths(paths, prune=prune, progress=not as_json)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(r) for r in report.results], indent=2, default=str))
@@ -121,7 +122,7 @@ def articles_command(settings: Settings, as_json: bool) -> None:
         click.echo("The index is empty. Add articles with `citeqa index PATH...`.")
         return
     for article in articles:
-        meta = ", ".join(part for part in (article.source, article.published) if part)
+        meta = ", ".join(part for part in (article.publisher, article.published) if part)
         click.echo(
             f"{article.id}  [{article.chunk_count} chunks]  {article.title[:80]}" + (f"  ({meta})" if meta else "")
         )
@@ -131,7 +132,13 @@ def articles_command(settings: Settings, as_json: bool) -> None:
 @main.command("search")
 @click.argument("query")
 @click.option("-k", "--top", "k", default=5, show_default=True, help="How many passages.")
-@click.option("--source", "sources", multiple=True, help="Only this publisher (repeatable).")
+@click.option(
+    "--publisher",
+    "--source",
+    "publishers",
+    multiple=True,
+    help="Only this publisher (repeatable; --source is its old name).",
+)
 @click.option("--article", "article_ids", multiple=True, help="Only this article id (repeatable).")
 @click.option("--since", "published_from", help="Published on or after (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--until", "published_to", help="Published on or before (YYYY, YYYY-MM or YYYY-MM-DD).")
@@ -142,7 +149,7 @@ def search_command(
     settings: Settings,
     query: str,
     k: int,
-    sources: tuple[str, ...],
+    publishers: tuple[str, ...],
     article_ids: tuple[str, ...],
     published_from: str | None,
     published_to: str | None,
@@ -152,7 +159,7 @@ def search_command(
     """Find the passages that best match QUERY (no LLM involved)."""
     from qa.retriever import Filters
 
-    filters = Filters(sources, article_ids, published_from, published_to)
+    filters = Filters(publishers, article_ids, published_from, published_to)
     passages = _parts(settings).retriever.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in passages], indent=2, ensure_ascii=False))
@@ -160,7 +167,7 @@ def search_command(
     if not passages:
         click.echo("No passage matches (check the filters).")
     for p in passages:
-        meta = ", ".join(part for part in (p.source, p.published) if part)
+        meta = ", ".join(part for part in (p.publisher, p.published) if part)
         click.secho(f"[{p.rank}] {p.title}" + (f" ({meta})" if meta else ""), bold=True)
         click.echo(f"    {p.article_id} chars {p.start}-{p.end}, score {p.fused_score:.3f}")
         click.echo("    " + " ".join(p.text.split())[:400])
@@ -174,8 +181,8 @@ def _llm_options(function):
 
 
 def _with_llm(settings: Settings, model: str | None, base_url: str | None) -> Settings:
-    overrides = {"model": model, "openai_base_url": base_url}
-    return dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    overrides = {"chat_model": model, "base_url": base_url}
+    return settings.with_llm(**{k: v for k, v in overrides.items() if v is not None})
 
 
 @main.command("ask")
@@ -218,7 +225,7 @@ def _print_answer(answer) -> None:
         click.echo(f"  removed (no source supports it): {dropped}")
     click.echo("Sources:")
     for c in answer.citations:
-        meta = ", ".join(part for part in (c.source, c.published) if part)
+        meta = ", ".join(part for part in (c.publisher, c.published) if part)
         click.echo(f"  [{c.number}] {c.title[:70]}" + (f" ({meta})" if meta else ""))
         click.echo(f'      {c.article_id} chars {c.start}-{c.end}: "{" ".join(c.quote.split())}"')
     click.echo(
@@ -241,11 +248,11 @@ def doctor_command(settings: Settings, model: str | None, base_url: str | None) 
     except CiteqaError as error:
         healthy = False
         click.echo(f"embeddings: {MODEL_NAME}: FAILED: {error}")
-    where = settings.chroma_url or str(Path(settings.home) / "chroma")
+    where = settings.store.chroma_url or str(Path(settings.store.home) / "chroma")
     try:
         store = _parts(settings).store
         click.echo(
-            f"index: {where} (collection {settings.collection!r}): {store.article_count()} articles, {store.chunk_count()} chunks"
+            f"index: {where} (collection {settings.store.collection!r}): {store.article_count()} articles, {store.chunk_count()} chunks"
         )
     except CiteqaError as error:
         healthy = False
@@ -284,7 +291,7 @@ def model_status_command(settings: Settings) -> None:
     """Say whether the shared embedded model server is running, and where."""
     from qa.model_server import read_state, server_folder
 
-    running = read_state(server_folder(settings.cache))
+    running = read_state(server_folder(settings.llm.cache))
     if running is None:
         click.echo("The embedded model is not running; the first command that needs it starts it.")
         return
@@ -297,7 +304,7 @@ def model_stop_command(settings: Settings) -> None:
     """Stop the shared embedded model server now (it also stops by itself when unused)."""
     from qa.model_server import stop
 
-    stopped = stop(settings.cache)
+    stopped = stop(settings.llm.cache)
     if stopped is None:
         click.echo("The embedded model was not running.")
     else:
@@ -430,7 +437,7 @@ def serve_command(
     click.echo(f"Starting the LLM: {llm.describe()}", err=True)
     try:
         llm.start()  # joins and starts the embedded model now, with progress, rather than on the first question
-        answers, detail, _seconds = llm.check(within_s=min(STARTUP_CHECK_S, settings.llm_timeout_s))
+        answers, detail, _seconds = llm.check(within_s=min(STARTUP_CHECK_S, settings.llm.timeout_s))
         if not answers:
             raise LLMError(detail)
     except LLMError as error:
@@ -441,9 +448,9 @@ def serve_command(
     app.launch(
         server_name=host,
         server_port=port,
-        auth=list(settings.web_auth) or None,
+        auth=list(settings.web.auth) or None,
         css=CSS,
-        max_file_size=settings.max_file_bytes,
+        max_file_size=settings.store.max_file_bytes,
         show_error=True,
         quiet=True,
     )

@@ -115,7 +115,7 @@ def build_server(settings: Settings) -> FastMCP:
             passages = parts().retriever.search(
                 query,
                 k=checked_k(k),
-                sources=publisher or (),
+                publishers=publisher or (),
                 article_ids=article_id or (),
                 published_from=since,
                 published_to=until,
@@ -169,7 +169,7 @@ def build_server(settings: Settings) -> FastMCP:
             return Article(
                 article_id=found.id,
                 title=found.title,
-                publisher=found.source,
+                publisher=found.publisher,
                 published=found.published,
                 url=found.url,
                 length=len(text),
@@ -195,7 +195,7 @@ def _hit(passage: Any) -> Hit:
     return Hit(
         article_id=passage.article_id,
         title=passage.title,
-        publisher=passage.source,
+        publisher=passage.publisher,
         published=passage.published,
         url=passage.url,
         start=passage.start,
@@ -216,7 +216,7 @@ def _checked(answer: Any) -> CheckedAnswer:
                 number=c.number,
                 article_id=c.article_id,
                 title=c.title,
-                publisher=c.source,
+                publisher=c.publisher,
                 published=c.published,
                 url=c.url,
                 start=c.start,

@@ -29,8 +29,8 @@ STATE_NOTE = {
 }
 
 
-def meta_line(title: str, source: str, published: str, article_id: str) -> str:
-    parts = [p for p in (source, published) if p]
+def meta_line(title: str, publisher: str, published: str, article_id: str) -> str:
+    parts = [p for p in (publisher, published) if p]
     return escape(" · ".join([*parts, article_id]))
 
 
@@ -46,7 +46,7 @@ def citation_card(citation: Citation) -> str:
     body = highlight(passage.text, citation.start - passage.start, citation.end - passage.start)
     return (
         f'<div class="cq-source" data-citation="{citation.number}"><h4>[{citation.number}] {escape(citation.title)}</h4>'
-        f'<div class="cq-meta">{meta_line(citation.title, citation.source, citation.published, citation.article_id)}'
+        f'<div class="cq-meta">{meta_line(citation.title, citation.publisher, citation.published, citation.article_id)}'
         f" · chars {citation.start}–{citation.end}</div>"
         f'<div class="cq-passage">{body}</div></div>'
     )
@@ -61,7 +61,7 @@ def source_cards(sources: list[Source], heading: str) -> str:
         p = s.passage
         cards.append(
             f'<div class="cq-source"><h4>{escape(p.title)}</h4>'
-            f'<div class="cq-meta">{meta_line(p.title, p.source, p.published, p.article_id)}</div>'
+            f'<div class="cq-meta">{meta_line(p.title, p.publisher, p.published, p.article_id)}</div>'
             f'<div class="cq-passage">{highlight(p.text, s.start - p.start, s.end - p.start)}</div></div>'
         )
     return f"<p><b>{escape(heading)}</b></p>" + "".join(cards)
@@ -70,7 +70,7 @@ def source_cards(sources: list[Source], heading: str) -> str:
 def passage_cards(passages: list[Passage], heading: str) -> str:
     cards = [
         f'<div class="cq-source"><h4>{escape(p.title)}</h4>'
-        f'<div class="cq-meta">{meta_line(p.title, p.source, p.published, p.article_id)}</div>'
+        f'<div class="cq-meta">{meta_line(p.title, p.publisher, p.published, p.article_id)}</div>'
         f'<div class="cq-passage">{escape(p.text)}</div></div>'
         for p in passages[:3]
     ]
