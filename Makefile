@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+
 .PHONY: install serve test eval-gate lint lock browser clean
 
 install: $(STAMP)
@@ -31,7 +33,11 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: install browser
+# axe-core, the accessibility engine the browser tests run inside the page (from the npm registry).
+$(AXE):
+	npm install --prefix $(VENV)/axe --no-audit --no-fund --silent axe-core@4.14.1
+
+test: install browser $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	# pytest exits 5 when it collects no tests: that is a failure here, not a pass.

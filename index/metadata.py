@@ -18,8 +18,14 @@ from index.sentences import split_sentences
 MAX_HEADLINE_CHARS = 160
 EDGE_CHARS = 400
 
+_MONTH_NAMES = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTH_ABBREVIATIONS = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
 _DATELINE = re.compile(
-    r"^\s*(?:[A-Z][A-Z .,'-]{1,40}\s)?\((?P<publisher>[A-Z][\w&.' ]{1,40})\)\s*(?:--|—|–|-)\s*",
+    # "(Bloomberg) --", "WASHINGTON (AP) —", "BERLIN (dpa) -", and the wire form with a date,
+    # "ROTTERDAM, March 12 (Reuters) -" or "LONDON, Jan. 5 (Reuters) -".
+    r"^\s*(?:[A-Z][A-Z .,'-]{1,40}?"
+    rf"(?:,\s*(?P<month>{_MONTH_NAMES}|{_MONTH_ABBREVIATIONS})\.?\s+(?P<day>[0-3]?\d))?\s)?"
+    r"\((?P<publisher>[A-Za-z][\w&.' ]{1,40})\)\s*(?:--|—|–|-)\s*",
     re.MULTILINE,
 )
 _COPYRIGHT = re.compile(
@@ -97,10 +103,15 @@ def detect_date(text: str) -> str:
     if long:
         month = _MONTHS.index(long.group("month").lower()) + 1
         return f"{long.group('y')}-{month:02d}-{int(long.group('d')):02d}"
-    for match in _COPYRIGHT.finditer(text[-EDGE_CHARS:]):
-        if match.group("year"):
-            return match.group("year")
-    return ""
+    year = next((m.group("year") for m in _COPYRIGHT.finditer(text[-EDGE_CHARS:]) if m.group("year")), "")
+    dateline = _DATELINE.search(text[:EDGE_CHARS])
+    if year and dateline and dateline.group("month"):
+        # A wire dateline gives the month and day ("March 12"); the copyright line the year.
+        month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(dateline.group("month").lower()[:3]))
+        day = int(dateline.group("day"))
+        if date_bounds(f"{year}-{month:02d}-{day:02d}") != (0, 0):
+            return f"{year}-{month:02d}-{day:02d}"
+    return year
 
 
 def date_bounds(published: str) -> tuple[int, int]:

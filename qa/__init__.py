@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from index.errors import CiteqaError
     from index.settings import Settings
-    from qa.answers import Answer, Answerer, AnswerSentence, Citation, Done, Retrieved, Token
+    from qa.answers import Answer, Answerer, AnswerSentence, Citation, Done, Retrieved, Status, Token
     from qa.llm import LLM, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable
     from qa.passages import BadFilterError, EmptyIndexError, EmptyQueryError, Passage, RetrievalError
     from qa.retriever import Filters, Retriever
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 _HOMES = {
     "CiteqaError": "index.errors",
     "Settings": "index.settings",
-    **dict.fromkeys(["Answer", "Answerer", "AnswerSentence", "Citation", "Done", "Retrieved", "Token"], "qa.answers"),
+    **dict.fromkeys(
+        ["Answer", "Answerer", "AnswerSentence", "Citation", "Done", "Retrieved", "Status", "Token"], "qa.answers"
+    ),
     **dict.fromkeys(["LLM", "LLMBadResponse", "LLMError", "LLMRateLimited", "LLMTimeout", "LLMUnavailable"], "qa.llm"),
     **dict.fromkeys(
         ["BadFilterError", "EmptyIndexError", "EmptyQueryError", "Passage", "RetrievalError"], "qa.passages"
@@ -66,5 +68,6 @@ __all__ = [
     "Retrieved",
     "Retriever",
     "Settings",
+    "Status",
     "Token",
 ]

@@ -122,6 +122,14 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Status:
+    """What the answerer is doing now, in words ("Reading 4 sources…"), for a UI to show during
+    a wait. Not part of the answer: a UI that shows it must take it away when the answer comes."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Retrieved:
     """Retrieval is done: show the sources while the model reads them."""
 
@@ -132,6 +140,9 @@ class Retrieved:
 
 @dataclass(frozen=True)
 class Token:
+    """A piece of the model's raw reply. The checked answer (``Done``) may drop sentences of it,
+    renumber its citations or abstain instead: a reader's UI shows progress, not these pieces."""
+
     text: str
 
 
@@ -140,7 +151,7 @@ class Done:
     answer: Answer
 
 
-Event = Retrieved | Token | Done
+Event = Status | Retrieved | Token | Done
 
 
 class Answerer:
@@ -173,11 +184,17 @@ class Answerer:
         started = time.perf_counter()
         self.llm.start()  # the embedded model's start-up is not part of any answer's deadline
         deadline = self.llm.deadline()  # one for the whole answer: rewrite, Found step and reply
+        if self.needs_rewrite(question, history):
+            yield Status("Rewriting the follow-up as a full question…")
         standalone = self.standalone(question, history, deadline)
+        yield Status("Searching the articles…")
         form = question_form(standalone)
         passages, sources = self.evidence(standalone, form, filters)
         retrieved_at = time.perf_counter()
         yield Retrieved(standalone, passages, sources)
+        if sources:
+            articles = len({s.article_id for s in sources})
+            yield Status(f"Reading {_count(len(sources), 'source')} from {_count(articles, 'article')}…")
         if not sources:
             yield Done(self._abstain(question, standalone, passages, "nothing relevant was found", "", started))
             return
@@ -197,8 +214,10 @@ class Answerer:
         ):
             if first_token_at is None:
                 first_token_at = time.perf_counter()
+                yield Status("Writing the answer…")
             pieces.append(piece)
             yield Token(piece)
+        yield Status("Checking every sentence against its source…")
         raw = "".join(pieces)
         confidence = answer_confidence(usage.tokens, standalone)
         verdict = self.verifier.verify(raw, standalone, sources, confidence)
@@ -220,10 +239,16 @@ class Answerer:
         passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=filters)
         return passages, select_sources(standalone, passages, self.retriever.embedder, form)
 
+    @staticmethod
+    def needs_rewrite(question: str, history: Sequence[tuple[str, str]]) -> bool:
+        """Whether a question refers back to the conversation (and the model must rewrite it)."""
+        question = " ".join((question or "").split())
+        return bool(history and question and (_REFERS_BACK.search(question) or len(question.split()) <= 6))
+
     def standalone(self, question: str, history: Sequence[tuple[str, str]], deadline: Deadline | None = None) -> str:
         """A follow-up ("and until when?") rewritten from the chat history into a full question."""
         question = " ".join((question or "").split())
-        if not history or not question or (not _REFERS_BACK.search(question) and len(question.split()) > 6):
+        if not self.needs_rewrite(question, history):
             return question
         try:
             rewritten = self.llm.complete(
@@ -297,6 +322,10 @@ class Answerer:
             elapsed = time.perf_counter() - started
             answer.timings = {"retrieval_s": elapsed, "first_token_s": elapsed, "total_s": elapsed}
         return answer
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _complete_sentences(kept: list[CheckedSentence], raw: str) -> list[CheckedSentence]:

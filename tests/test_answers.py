@@ -8,7 +8,7 @@ import pytest
 
 from index.pipeline import Indexer
 from index.settings import Settings
-from qa.answers import NOT_IN_ARTICLES, Answerer, Done, Retrieved, Token
+from qa.answers import NOT_IN_ARTICLES, Answerer, Done, Retrieved, Status, Token
 from qa.citations import Check
 from qa.llm import LLM, LLMUnavailable
 from tests.fake_llm import FakeLLM
@@ -30,7 +30,15 @@ def answerer_for(settings: Settings, fake: FakeLLM) -> Answerer:
 
 def test_sources_come_before_the_first_token_and_the_checked_answer_last(seed_settings: Settings) -> None:
     with FakeLLM("ok", reply="Zhao Leji will head the delegation [1].").running() as fake:
-        events = list(answerer_for(seed_settings, fake).stream("Who will head the delegation?"))
+        everything = list(answerer_for(seed_settings, fake).stream("Who will head the delegation?"))
+    progress = [e.text for e in everything if isinstance(e, Status)]
+    assert progress == [
+        "Searching the articles…",
+        "Reading 4 sources from 1 article…",
+        "Writing the answer…",
+        "Checking every sentence against its source…",
+    ]
+    events = [e for e in everything if not isinstance(e, Status)]
     assert isinstance(events[0], Retrieved)
     assert events[0].sources and events[0].passages
     assert any(isinstance(e, Token) for e in events)
@@ -110,7 +118,33 @@ def test_a_self_contained_question_is_not_rewritten(seed_settings: Settings) -> 
 
 def test_an_unreachable_model_is_a_clear_error_after_the_sources(seed_settings: Settings) -> None:
     configured = seed_settings.with_llm(base_url="http://127.0.0.1:9/v1", timeout_s=2)
-    events = Answerer(configured).stream("Who will head the delegation?")
+    events = (e for e in Answerer(configured).stream("Who will head the delegation?") if not isinstance(e, Status))
     assert isinstance(next(events), Retrieved)
     with pytest.raises(LLMUnavailable, match="cannot reach"):
         next(events)
+
+
+def test_a_follow_up_says_it_is_being_rewritten_before_the_search(seed_settings: Settings) -> None:
+    with FakeLLM("ok", reply="Until Saturday [1].").running() as fake:
+        history = [("Who will head the delegation?", "Zhao Leji will head the delegation [1].")]
+        events = list(answerer_for(seed_settings, fake).stream("And until when?", history))
+    progress = [e.text for e in events if isinstance(e, Status)]
+    assert progress[:2] == ["Rewriting the follow-up as a full question…", "Searching the articles…"]
+
+
+def test_citeqa_ask_prints_progress_on_stderr_and_the_checked_answer_once(seed_settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    reply = "Zhao Leji will head the delegation [2]. He likes tea [1]."  # a marker to correct, a claim to drop
+    with FakeLLM("ok", reply=reply).running() as fake:
+        result = CliRunner().invoke(
+            main,
+            ["--home", str(seed_settings.store.home), "ask", "Who will head the delegation?"],
+            env={"OPENAI_BASE_URL": fake.base_url, "CITEQA_MODEL": "fake"},
+        )
+    assert result.exit_code == 0, result.output
+    assert "Reading " in result.stderr and "Checking every sentence" in result.stderr
+    assert result.stdout.count("Zhao Leji will head the delegation") == 1
+    assert "He likes tea" not in result.stdout.splitlines()[0]  # the raw reply is never printed as the answer

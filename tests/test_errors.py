@@ -57,8 +57,16 @@ def citeqa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str, **env: s
 
 
 def shows_a_message(result: Result) -> bool:
-    """Exit 1 with "Error: ..." and no exception escaping (a traceback, in a terminal)."""
-    return result.exit_code == 1 and isinstance(result.exception, SystemExit) and result.stderr.startswith("Error: ")
+    """Exit 1 with "Error: ..." last (after any progress lines) and no exception escaping (a
+    traceback, in a terminal)."""
+    lines = result.stderr.splitlines()
+    return (
+        result.exit_code == 1
+        and isinstance(result.exception, SystemExit)
+        and bool(lines)
+        and lines[-1].startswith("Error: ")
+        and "Traceback" not in result.stderr
+    )
 
 
 @pytest.mark.parametrize(

@@ -44,3 +44,16 @@ def test_date_bounds_cover_partial_dates() -> None:
     assert date_bounds("2024-02") == (20240201, 20240229)  # a leap year
     assert date_bounds("2024-06-05") == (20240605, 20240605)
     assert date_bounds("") == (0, 0)
+
+
+def test_the_wire_datelines_of_the_big_agencies_name_the_publisher_and_the_date() -> None:
+    reuters = detect_metadata("ROTTERDAM, March 12 (Reuters) - The port reopened.\n\n(c) 2024 Reuters")
+    assert (reuters.publisher, reuters.published, reuters.title) == ("Reuters", "2024-03-12", "The port reopened.")
+    assert detect_metadata("LONDON, Jan. 5 (Reuters) - Shares fell.\n\n© 2025 Reuters").published == "2025-01-05"
+    ap = detect_metadata("Senate votes\n\nWASHINGTON (AP) — The Senate voted on Tuesday.\n\nCopyright 2023 AP.")
+    assert (ap.publisher, ap.title) == ("AP", "Senate votes")
+    assert detect_metadata("BERLIN (dpa) - Rail strike ends.").publisher == "dpa"
+
+
+def test_a_dateline_without_a_year_anywhere_gives_no_date() -> None:
+    assert detect_metadata("ROTTERDAM, March 12 (Reuters) - The port reopened.").published == ""

@@ -58,56 +58,156 @@ def page(browser, server: str, request: pytest.FixtureRequest) -> Iterator[objec
     context.close()
 
 
+AXE = Path(__file__).resolve().parent.parent / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ARTIFACTS / "screens"
+"""Where the tests leave screenshots of the desktop and phone views after an answer."""
+
+RECORD_ANSWERS = """() => {
+    // Every state of the answers' text while the page changes: what a reader could have seen.
+    window.cqStates = [];
+    const chat = document.querySelector('#cq-chat');
+    const record = () => {
+        const answers = [...chat.querySelectorAll('.cq-answer')].map((e) => e.innerText);
+        window.cqStates.push(answers);
+    };
+    new MutationObserver(record).observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def ask(page, question: str) -> None:
     box = page.locator("#cq-question textarea")
     box.fill(question)
     box.press("Enter")  # submitting with the keyboard
 
 
-def last_reply(page):
-    return page.locator("#cq-chat .message-row, #cq-chat [data-testid='bot']").last
+def answers(page) -> int:
+    return page.locator("#cq-chat .cq-answer").count()
 
 
-def wait_for_final_reply(page) -> str:
-    page.wait_for_function(
-        """() => {
-            const chat = document.querySelector('#cq-chat');
-            if (!chat) return false;
-            const text = chat.innerText;
-            return !text.includes('▌') && !text.includes('Searching the articles') && !text.includes('Reading the sources')
-                && (text.includes('[1]') || text.includes("don't say") || text.includes('⚠'));
-        }"""
-    )
-    return page.locator("#cq-chat").inner_text()
+def wait_for_answer(page, count: int) -> str:
+    """Wait until the chat holds ``count`` checked answers; the text of the last one."""
+    page.wait_for_function(f"() => document.querySelectorAll('#cq-chat .cq-answer').length >= {count}")
+    return page.locator("#cq-chat .cq-answer").nth(count - 1).inner_text()
 
 
-def test_a_question_streams_an_answer_with_a_citation(page) -> None:
+def test_an_answer_shows_progress_in_words_then_the_checked_answer_and_never_takes_text_back(page) -> None:
+    page.evaluate(RECORD_ANSWERS)
     ask(page, "Who will head the Chinese delegation to North Korea?")
-    page.wait_for_selector("#cq-sources .cq-source")  # sources appear while the model reads
-    text = wait_for_final_reply(page)
-    assert "Zhao Leji" in text
-    assert "[1]" in text
-    assert "Zhao Leji" in page.locator("#cq-sources mark").first.inner_text()
+    page.wait_for_function("() => (document.querySelector('#cq-chat')?.innerText || '').includes('Reading 4 sources')")
+    # Typing while the answer is written: the text stays, and sending it is refused with a message.
+    box = page.locator("#cq-question textarea")
+    box.fill("And until when will he stay?")
+    box.press("Enter")
+    page.get_by_text("An answer is still being written").wait_for()
+    final = wait_for_answer(page, 1)
+    assert "Zhao Leji" in final and "[1]" in final
+    assert box.input_value() == "And until when will he stay?"
+    states = page.evaluate("() => window.cqStates")
+    shown = {text for state in states for text in state if text.strip()}
+    assert shown == {final}, f"text shown during streaming that the answer does not hold: {shown - {final}}"
+    card = page.locator("#cq-chat .cq-source").first
+    assert "Zhao Leji" in card.locator("mark").inner_text()
+    assert "Bloomberg" in card.inner_text()
+    reader_view = page.locator("#cq-chat").inner_text()
+    assert "chars" not in reader_view and "seed.txt" not in reader_view and "000_" not in reader_view
 
 
-def test_opening_a_source_shows_the_highlighted_span(page) -> None:
-    ask(page, "How long will the delegation be in North Korea?")
-    wait_for_final_reply(page)
-    page.locator("#cq-open-citation input").click()
-    page.locator("[role='option']").first.click()
+def test_a_citation_in_an_earlier_answer_opens_its_article_and_clearing_forgets_everything(page) -> None:
+    ask(page, "Who will head the Chinese delegation to North Korea?")
+    wait_for_answer(page, 1)
+    ask(page, "What did Russia veto at the UN Security Council?")
+    wait_for_answer(page, 2)
+    page.locator("#cq-chat .cq-answer").first.locator("a.cq-cite").first.click()
     cited = page.locator("#cq-article mark#cq-cited")
     cited.wait_for()
-    assert "Saturday" in cited.inner_text()
+    assert "Zhao Leji" in cited.inner_text()
+    assert page.locator("#cq-chat .cq-source.cq-shown").count() == 1
     page.wait_for_function(
         "() => { const m = document.getElementById('cq-cited'); if (!m) return false; const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }"
     )
+    page.locator("#cq-clear").click()
+    page.wait_for_function("() => document.querySelectorAll('#cq-chat .cq-answer').length === 0")
+    page.wait_for_function("() => !document.querySelector('#cq-article mark')")
+    # A follow-up now has no conversation to lean on: it is not rewritten from the cleared one.
+    ask(page, "How long will he stay?")
+    page.wait_for_function(
+        "() => (document.querySelector('#cq-chat')?.innerText || '').includes('Searching the articles')"
+    )
+    assert "Rewriting the follow-up" not in page.locator("#cq-chat").inner_text()
+    wait_for_answer(page, 1)
 
 
-def test_an_unanswerable_question_shows_the_abstention(page) -> None:
+def test_markup_in_an_article_or_a_reply_is_shown_as_text_and_wire_datelines_are_read(page, tmp_path: Path) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    hostile = tmp_path / "tram.txt"
+    hostile.write_text(
+        "Tram line <script>alert(1)</script> alert\n\n"
+        "OSLO, March 12 (Reuters) - The sign at the Vika tram stop showed <img src=x onerror=alert(2)> "
+        "instead of the timetable, the operator Ruter said.\n\n(c) 2024 Reuters\n",
+        encoding="utf-8",
+    )
+    wire = tmp_path / "senate.txt"
+    wire.write_text(
+        "Senate passes rail bill\n\nWASHINGTON (AP) — The Senate passed the rail bill on Tuesday.\n",
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#cq-upload input[type='file']").set_input_files([str(hostile), str(wire)])
+    page.locator("#cq-index").click()
+    page.wait_for_function("() => (document.querySelector('#cq-articles')?.innerText || '').includes('Senate passes')")
+    table = page.locator("#cq-articles").inner_text()
+    assert "Reuters" in table and "12 March 2024" in table and "AP" in table
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "What did the sign at the Vika tram stop show instead of the timetable?")
+    wait_for_answer(page, 1)
+    page.locator("#cq-chat a.cq-cite, #cq-chat .cq-open").first.click()
+    page.locator("#cq-article mark#cq-cited").wait_for()
+    for region in ("#cq-chat", "#cq-article"):
+        assert page.locator(f"{region} img, {region} script").count() == 0, region
+    assert "<img src=x onerror=alert(2)>" in page.locator("#cq-article").inner_text()
+    assert "<img src=x onerror=alert(2)>" in page.locator("#cq-chat .cq-source").first.inner_text()
+    assert dialogs == []
+
+
+def test_the_phone_layout_puts_the_sources_under_the_answer_and_the_page_passes_an_accessibility_scan(
+    page,
+) -> None:
+    ask(page, "How long will the delegation stay in North Korea?")
+    wait_for_answer(page, 1)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "desktop-answer.png"), full_page=True)
+    violations = {"desktop": _serious_violations(page)}
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    answer = page.locator("#cq-chat .cq-answer").first.bounding_box()
+    card = page.locator("#cq-chat .cq-source").first.bounding_box()
+    box = page.locator("#cq-question textarea").bounding_box()
+    assert answer["y"] < card["y"] < box["y"], (answer, card, box)
+    assert card["x"] >= 0 and card["x"] + card["width"] <= 390
+    page.screenshot(path=str(SCREENSHOTS / "phone-answer.png"), full_page=True)
+    violations["phone"] = _serious_violations(page)
+    assert violations == {"desktop": [], "phone": []}
+
+
+def _serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    if not AXE.exists():
+        pytest.fail("axe-core is not installed: `make test` installs it (npm install axe-core into .venv/axe)")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter((v) => ['serious', 'critical'].includes(v.impact))"
+        ".map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '))"
+    )
+    return list(found)
+
+
+def test_an_unanswerable_question_shows_the_abstention_and_the_closest_passages(page) -> None:
     ask(page, "How many tourists visited Pyongyang in 2023?")
-    text = wait_for_final_reply(page)
+    text = wait_for_answer(page, 1)
     assert "The articles don't say." in text
-    assert "Closest passages" in page.locator("#cq-sources").inner_text()
+    assert "Closest passages" in page.locator("#cq-chat").inner_text()
 
 
 def test_uploading_a_good_and_a_bad_file_reports_both(page, tmp_path: Path) -> None:
@@ -116,6 +216,8 @@ def test_uploading_a_good_and_a_bad_file_reports_both(page, tmp_path: Path) -> N
     bad = tmp_path / "broken.txt"
     bad.write_bytes(b"caf\xe9 \xff\xfe")
     page.get_by_role("tab", name="Articles").click()
+    page.locator("#cq-index").click()
+    page.get_by_text("Choose one or more files").wait_for()  # nothing selected: said, not silent
     page.locator("#cq-upload input[type='file']").set_input_files([str(good), str(bad)])
     page.locator("#cq-index").click()
     page.wait_for_function(
@@ -124,4 +226,4 @@ def test_uploading_a_good_and_a_bad_file_reports_both(page, tmp_path: Path) -> N
     results = page.locator("#cq-upload-results").inner_text()
     assert "harbour.txt" in results and "broken.txt" in results
     assert "not UTF-8" in results
-    page.wait_for_function("() => (document.querySelector('#cq-articles')?.innerText || '').includes('harbour')")
+    page.wait_for_function("() => (document.querySelector('#cq-articles')?.innerText || '').includes('Harbour')")

@@ -7,6 +7,7 @@ soon as retrieval finishes, before the model's first token; uploads report per f
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import gradio as gr
 from index.embeddings import MODEL_NAME as EMBEDDING_MODEL
 from index.errors import CiteqaError
 from index.pipeline import Indexer
-from qa.answers import Answer, Answerer, Done, Retrieved, Token
+from qa.answers import Answer, Answerer, Done, Retrieved, Status, Token
 from qa.llm import LLMError
 from qa.retriever import checked_k
 from ui import render
@@ -44,57 +45,79 @@ class ChatApp:
 
     # ---- chat ----------------------------------------------------------------------------
 
-    def respond(self, message: str, chat: list[dict[str, Any]], turns: list[list[Any]]) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer: yields (chat, sources html, citation choices, turns, textbox)."""
+    def take_question(self, message: str, busy: bool) -> tuple[Any, str | None, bool]:
+        """The first, instant step of a question: (question box, question to answer, busy).
+
+        The box is emptied only when the question is taken. While an answer is being written a
+        new question is refused with a message and stays in the box, so nothing typed is lost."""
         message = (message or "").strip()
         if not message:
-            yield chat, gr.skip(), gr.skip(), turns, ""
+            return gr.skip(), None, busy
+        if busy:
+            gr.Warning(
+                "An answer is still being written. Your question stays in the box: send it when the answer is done."
+            )
+            return gr.skip(), None, busy
+        return "", message, True
+
+    def respond(
+        self, message: str | None, chat: list[dict[str, Any]], turns: list[list[Any]]
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer: yields (chat, turns, busy).
+
+        While the model works the reply shows only what is happening, in words (a status line,
+        then the titles of the articles being read); the answer appears once it is checked, so
+        nothing shown is ever taken back and citation numbers never change."""
+        if not message:
+            yield gr.skip(), gr.skip(), gr.skip()
             return
-        chat = [
-            *chat,
-            {"role": "user", "content": message},
-            {"role": "assistant", "content": "_Searching the articles…_"},
-        ]
-        yield chat, "", gr.update(choices=[], value=None), turns, ""
+        turn = len(turns) + 1
+        chat = [*chat, {"role": "user", "content": f"<p>{render.text_only(message)}</p>"}, _progress("Starting…")]
+        yield chat, turns, True
         history = [(q, a) for q, a, *_ in turns]
-        streamed = ""
+        sources: list[Any] = []
+        words = 0
         try:
             for event in self.answerer.stream(message, history):
-                if isinstance(event, Retrieved):
-                    chat[-1]["content"] = "_Reading the sources…_"
-                    yield chat, render.source_cards(event.sources, "Sources found"), gr.skip(), turns, ""
+                if isinstance(event, Status):
+                    chat[-1] = _progress(event.text, sources)
+                    yield chat, turns, True
+                elif isinstance(event, Retrieved):
+                    sources = event.sources
                 elif isinstance(event, Token):
-                    streamed += event.text
-                    chat[-1]["content"] = streamed + " ▌"
-                    yield chat, gr.skip(), gr.skip(), turns, ""
+                    words += len(event.text.split())
+                    chat[-1] = _progress(f"Writing the answer… {words} word{'s' if words != 1 else ''} so far", sources)
+                    yield chat, turns, True
                 elif isinstance(event, Done):
                     answer = event.answer
-                    chat[-1]["content"] = render.answer_markdown(answer)
+                    chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
                     turns = [*turns, [message, "" if answer.abstained else answer.text, _citation_refs(answer)]]
-                    yield chat, render.sources_html(answer), _choices(answer), turns, ""
+                    yield chat, turns, False
         except LLMError as error:
-            chat[-1]["content"] = (
-                f"⚠ The language model is not answering right now: {error}. "
-                "The passages found for your question are shown beside the chat; please try again shortly."
-            )
-            yield chat, gr.skip(), gr.skip(), turns, ""
+            chat[-1] = _notice(f"⚠ The language model is not answering right now: {error}. Please try again shortly.")
+            yield chat, turns, False
         except CiteqaError as error:
-            chat[-1]["content"] = f"⚠ {error}"
-            yield chat, gr.skip(), gr.skip(), turns, ""
+            chat[-1] = _notice(f"⚠ {error}")
+            yield chat, turns, False
 
-    def open_citation(self, choice: str | None, turns: list[list[Any]]) -> str:
-        """The full article behind a citation, the cited span highlighted."""
-        if not choice:
-            return ""
-        for *_rest, refs in reversed(turns):
-            for ref in refs:
-                if ref["label"] == choice:
-                    found = self.answerer.retriever.article_text(ref["article_id"])
-                    if found is None:
-                        return "<p>This article is no longer in the index.</p>"
-                    text, article = found
-                    return render.article_html(text, article.title, ref["start"], ref["end"])
-        return ""
+    def open_citation(self, anchor: str, turns: list[list[Any]]) -> str:
+        """The full article behind citation ``cq-t<turn>-s<n>``, the cited span highlighted."""
+        match = re.fullmatch(r"#?cq-t(\d+)-s(\d+)", (anchor or "").strip())
+        if not match:
+            return render.ARTICLE_HINT
+        turn, number = int(match.group(1)), int(match.group(2))
+        if not 1 <= turn <= len(turns):
+            return render.ARTICLE_HINT
+        for ref in turns[turn - 1][2]:
+            if ref["number"] == number:
+                found = self.answerer.retriever.article_text(ref["article_id"])
+                if found is None:
+                    return "<p>This article is no longer in the index.</p>"
+                text, article = found
+                return render.article_html(
+                    text, article.title, article.publisher, article.published, ref["start"], ref["end"]
+                )
+        return render.ARTICLE_HINT
 
     # ---- corpus --------------------------------------------------------------------------
 
@@ -104,6 +127,7 @@ class ChatApp:
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects progress)
     ) -> tuple[list[list[str]], list[list[Any]], str]:
         if not files:
+            gr.Warning("Choose one or more files to index first (.txt .md .html .json .jsonl).")
             return [], self.articles_table(), self.status()
         progress(0, desc="Indexing the uploaded files")
         pairs = [(Path(str(f)).name, Path(str(f))) for f in files]  # Gradio keeps the browser's name
@@ -114,7 +138,9 @@ class ChatApp:
 
     def articles_table(self) -> list[list[Any]]:
         articles = sorted(self.indexer.store.articles().values(), key=lambda a: a.id)
-        return [[a.id, a.title[:90], a.publisher, a.published, a.chunk_count] for a in articles]
+        return [
+            [render.reader_title(a.title, 90), a.publisher, render.reader_date(a.published), a.id] for a in articles
+        ]
 
     def status(self) -> str:
         store = self.indexer.store
@@ -148,19 +174,20 @@ def _as_api_error() -> Iterator[None]:
 
 
 def _citation_refs(answer: Answer) -> list[dict[str, Any]]:
-    return [
-        {"label": _label(c.number, c.title, c.start, c.end), "article_id": c.article_id, "start": c.start, "end": c.end}
-        for c in answer.citations
-    ]
+    return [{"number": c.number, "article_id": c.article_id, "start": c.start, "end": c.end} for c in answer.citations]
 
 
-def _label(number: int, title: str, start: int, end: int) -> str:
-    return f"[{number}] {title[:60]} (chars {start}–{end})"
+def _progress(status: str, sources: list[Any] | None = None) -> dict[str, Any]:
+    """The reply while the answer is being prepared: a status message, not answer text."""
+    return {
+        "role": "assistant",
+        "content": render.progress_html(sources),
+        "metadata": {"title": status, "status": "pending"},
+    }
 
 
-def _choices(answer: Answer) -> Any:
-    labels = [ref["label"] for ref in _citation_refs(answer)]
-    return gr.update(choices=labels, value=None, interactive=bool(labels))
+def _notice(text: str) -> dict[str, Any]:
+    return {"role": "assistant", "content": f'<p class="cq-notice">{render.text_only(text)}</p>'}
 
 
 def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks:
@@ -170,9 +197,18 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
             "when the articles don't say, citeqa says so."
         )
         turns = gr.State([])
-        with gr.Tab("Chat"), gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Conversation", height=480, elem_id="cq-chat")
+        pending = gr.State(None)
+        busy = gr.State(False)
+        with gr.Tab("Chat"), gr.Row(equal_height=False):
+            with gr.Column(scale=3, elem_id="cq-chat-column"):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    height=560,
+                    elem_id="cq-chat",
+                    render_markdown=False,
+                    buttons=["copy", "copy_all"],  # no "share": it publishes to Hugging Face and has no name
+                    placeholder="Answers appear here, each with its sources under it.",
+                )
                 question = gr.Textbox(
                     label="Your question",
                     placeholder="Ask about the articles and press Enter",
@@ -184,15 +220,14 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
                     ask = gr.Button("Ask", variant="primary", elem_id="cq-ask")
                     clear = gr.Button("Clear conversation", elem_id="cq-clear")
                 gr.Examples(examples or EXAMPLES, inputs=question, label="Example questions")
-            with gr.Column(scale=2):
-                sources = gr.HTML(label="Sources", elem_id="cq-sources")
-                cited = gr.Dropdown(
-                    label="Open a cited article",
-                    choices=[],
-                    interactive=True,
-                    elem_id="cq-open-citation",
+            with gr.Column(scale=2, elem_id="cq-article-column"):
+                gr.HTML("<h2 class='cq-panel-title'>Article</h2>", elem_id="cq-article-heading")
+                article = gr.HTML(render.ARTICLE_HINT, elem_id="cq-article")
+                # Filled by the page's script when a citation is clicked (see ``ui.render.HEAD``).
+                open_ref = gr.Textbox(
+                    label="Citation to open", elem_id="cq-open-ref", elem_classes="cq-offscreen", show_label=False
                 )
-                article = gr.HTML(elem_id="cq-article")
+                open_button = gr.Button("Open", elem_id="cq-open-button", elem_classes="cq-offscreen")
         with gr.Tab("Articles"):
             status = gr.Markdown(chat_app.status(), elem_id="cq-status")
             files = gr.File(
@@ -207,23 +242,28 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
             )
             articles = gr.Dataframe(
                 value=chat_app.articles_table(),
-                headers=["id", "title", "publisher", "date", "chunks"],
+                headers=["title", "publisher", "date", "id"],
                 label="Indexed articles",
                 elem_id="cq-articles",
             )
 
-        outputs = [chatbot, sources, cited, turns, question]
-        for trigger in (question.submit, ask.click):
-            trigger(
-                chat_app.respond, [question, chatbot, turns], outputs, api_visibility="private", concurrency_id="llm"
+        answering = [
+            trigger(chat_app.take_question, [question, busy], [question, pending, busy], api_visibility="private").then(
+                chat_app.respond,
+                [pending, chatbot, turns],
+                [chatbot, turns, busy],
+                api_visibility="private",
+                concurrency_id="llm",
             )
-        clear.click(
-            lambda: ([], "", gr.update(choices=[], value=None), [], "", ""),
-            None,
-            [*outputs, article],
-            api_visibility="private",
-        )
-        cited.change(chat_app.open_citation, [cited, turns], article, api_visibility="private").then(
+            for trigger in (question.submit, ask.click)
+        ]
+        # Clearing clears everything: messages, follow-up memory, the open article, and an answer
+        # still being written (cancelled, so that it cannot write the old conversation back).
+        cleared = ([], [], render.ARTICLE_HINT, None, False, "")
+        reset = [chatbot, turns, article, pending, busy, open_ref]
+        clear.click(lambda: cleared, None, reset, api_visibility="private", cancels=answering)
+        chatbot.clear(lambda: cleared, None, reset, api_visibility="private", cancels=answering)
+        open_button.click(chat_app.open_citation, [open_ref, turns], article, api_visibility="private").then(
             None, None, None, js=SCROLL_TO_CITATION
         )
         index_button.click(chat_app.upload, files, [upload_results, articles, status], api_visibility="private")

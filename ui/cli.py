@@ -192,20 +192,19 @@ def _with_llm(settings: Settings, model: str | None, base_url: str | None) -> Se
 @click.pass_obj
 def ask_command(settings: Settings, question: str, as_json: bool, model: str | None, base_url: str | None) -> None:
     """Answer QUESTION from the indexed articles, citing the passages."""
-    from qa.answers import Done, Token
+    from qa.answers import Done, Status
 
     answerer = _parts(_with_llm(settings, model, base_url)).answerer
     answer = None
     for event in answerer.stream(question):
-        if isinstance(event, Token) and not as_json:
-            click.echo(event.text, nl=False)
+        if isinstance(event, Status) and not as_json:
+            click.secho(event.text, err=True, dim=True)  # progress on stderr; only the checked answer on stdout
         elif isinstance(event, Done):
             answer = event.answer
     assert answer is not None
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False, default=str))
         return
-    click.echo("\n")
     _print_answer(answer)
 
 
@@ -425,7 +424,7 @@ def serve_command(
     """
     from qa.llm import LLMError
     from ui.app import ChatApp, build_app
-    from ui.render import CSS
+    from ui.render import CSS, HEAD
 
     settings = _with_llm(settings, model, base_url)
     parts = _parts(settings)
@@ -450,6 +449,7 @@ def serve_command(
         server_port=port,
         auth=list(settings.web.auth) or None,
         css=CSS,
+        head=HEAD,
         max_file_size=settings.store.max_file_bytes,
         show_error=True,
         quiet=True,

@@ -129,24 +129,20 @@ def build_server(settings: Settings) -> FastMCP:
         """A grounded answer from the indexed news articles: every sentence cites the exact span it
         comes from, checked against it; when the articles don't hold the answer it says so
         (abstained=true, with the reason). Takes seconds to a minute on a CPU."""
-        from qa.answers import Done, Retrieved, Token
+        from qa.answers import Done, Status
 
         def run() -> CheckedAnswer:
-            say(0, "Searching the articles…")
-            writing = False
+            step = 0
             for event in parts().answerer.stream(question):
-                if isinstance(event, Retrieved):
-                    say(1, f"Reading {len(event.sources)} sources…")
-                elif isinstance(event, Token) and not writing:
-                    writing = True
-                    say(2, "Writing the answer…")
+                if isinstance(event, Status):
+                    say(step, event.text)
+                    step += 1
                 elif isinstance(event, Done):
-                    say(3, "Checking every sentence against its source…")
                     return _checked(event.answer)
             raise ToolError("the answer ended without a result; ask again")
 
         def say(step: int, message: str) -> None:
-            anyio.from_thread.run(lambda: ctx.report_progress(step, 3, message))
+            anyio.from_thread.run(lambda: ctx.report_progress(step, None, message))
 
         return await _off_the_loop(run)
 
