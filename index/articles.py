@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from index.metadata import date_bounds, detect_metadata
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 RECORD_FIELDS = ("id", "title", "publisher", "source", "url", "published")
 """A record's fields besides ``text``; ``source`` is the older name of ``publisher`` and still read."""
+_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 MIN_HTML_WORDS = 4  # fewer words than this is a menu or a button label, not an article
 
 
@@ -215,7 +217,9 @@ def _load_html(html: str, where: str, name: str) -> Article | LoadFailure:
     text = trafilatura.extract(html, include_comments=False, include_tables=True)
     if not text or len(text.split()) < MIN_HTML_WORDS:
         return LoadFailure(where, "HTML has no main text to index (only markup, scripts or navigation)")
-    page = trafilatura.extract_metadata(html)
+    # Scripts and styles are not the page's words: trafilatura's metadata would keep the text of a
+    # <script> inside <title> or <h1> ("Tram line alert(1)").
+    page = trafilatura.extract_metadata(_SCRIPTS.sub(" ", html))
     meta = detect_metadata(text)
     return Article(
         id=name,

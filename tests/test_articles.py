@@ -125,3 +125,16 @@ def test_missing_and_unsupported_paths_are_reported(tmp_path: Path) -> None:
     scan = find_files([tmp_path / "nope", tmp_path / "slides.pdf"])
     assert scan.files == []
     assert [f.reason.split(";")[0] for f in scan.failures] == ["no such file or folder", "unsupported file type '.pdf'"]
+
+
+def test_a_script_in_an_html_title_is_not_part_of_the_title(tmp_path: Path) -> None:
+    path = tmp_path / "tram.html"
+    path.write_text(
+        "<html><head><title>Tram line <script>alert(1)</script></title></head><body><article>"
+        "<h1>Tram line <script>alert(1)</script></h1><p>The sign at the Vika tram stop showed a warning "
+        "instead of the timetable, the operator said on Monday morning.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    [article] = load(path)
+    assert article.title == "Tram line"
+    assert "alert" not in article.text

@@ -36,12 +36,17 @@ def test_serve_warns_at_start_when_the_endpoint_is_dead_and_its_api_answers_erro
             with pytest.raises(AppError) as raised:
                 call()
             failures[name] = str(raised.value)
+        api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
         text = log.read_text()
     assert "warning: the LLM does not answer: cannot reach the LLM at " + dead in text
     assert "The question is empty" in failures["empty question"]
     assert "cannot reach the LLM at " + dead in failures["dead model"]
     assert "k=0 is out of range" in failures["k out of range"]
     assert "Traceback" not in text, "citeqa's own errors are messages to the caller, not tracebacks in the log"
+    # The API says what it returns (the shapes of ui/shapes.py), not "Any".
+    ask_returns = str(api["/ask"]["returns"])
+    assert "citations" in ask_returns and "abstained" in ask_returns and "quote" in ask_returns
+    assert "score" in str(api["/search"]["returns"]) and "Any" not in str(api["/search"]["returns"])
 
 
 def test_simultaneous_asks_queue_show_their_place_and_all_succeed(tmp_path: Path) -> None:

@@ -38,4 +38,5 @@ def test_good_and_bad_uploads_are_each_reported(tmp_path: Path) -> None:
     assert results["run.sh"].outcome == "failed" and "unsupported" in results["run.sh"].detail
     assert results["feed.jsonl (r1)"].outcome == "added"
     assert results["feed.jsonl (line 2)"].outcome == "failed"
-    assert all(p.parent == tmp_path / "stored" for p in (tmp_path / "stored").iterdir())
+    kept = sorted(p.name.split("-")[0] for p in (tmp_path / "stored").iterdir())
+    assert kept == ["feed", "harbour"]  # the rejected file is not kept; a feed with one good record is

@@ -112,7 +112,7 @@ def test_an_answer_shows_progress_in_words_then_the_checked_answer_and_never_tak
     assert "chars" not in reader_view and "seed.txt" not in reader_view and "000_" not in reader_view
 
 
-def test_a_citation_in_an_earlier_answer_opens_its_article_and_clearing_forgets_everything(page) -> None:
+def test_a_citation_in_an_earlier_answer_opens_its_article_a_follow_up_says_so_and_clearing_forgets_all(page) -> None:
     ask(page, "Who will head the Chinese delegation to North Korea?")
     wait_for_answer(page, 1)
     ask(page, "What did Russia veto at the UN Security Council?")
@@ -125,6 +125,10 @@ def test_a_citation_in_an_earlier_answer_opens_its_article_and_clearing_forgets_
     page.wait_for_function(
         "() => { const m = document.getElementById('cq-cited'); if (!m) return false; const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }"
     )
+    # A follow-up says, in words, that it is being rewritten from the conversation.
+    ask(page, "And how long will he stay?")
+    page.get_by_text("Rewriting the follow-up as a full question").first.wait_for()
+    wait_for_answer(page, 3)
     page.locator("#cq-clear").click()
     page.wait_for_function("() => document.querySelectorAll('#cq-chat .cq-answer').length === 0")
     page.wait_for_function("() => !document.querySelector('#cq-article mark')")

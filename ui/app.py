@@ -7,10 +7,12 @@ soon as retrieval finishes, before the model's first token; uploads report per f
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -21,8 +23,10 @@ from qa.answers import Answer, Answerer, Done, Retrieved, Status, Token
 from qa.llm import LLMError
 from qa.retriever import checked_k
 from ui import render
+from ui.shapes import CheckedAnswer, Hit, checked_answer, hit
 from ui.uploads import store_and_index
 
+T = TypeVar("T")
 EXAMPLES = [
     "Who will head the Chinese delegation to North Korea?",
     "How long will the delegation stay in North Korea?",
@@ -152,16 +156,16 @@ class ChatApp:
 
     # ---- API for other tools (Gradio's own API) ---------------------------------------------
 
-    def api_ask(self, question: str) -> dict[str, Any]:
-        """Answer a question; the whole checked answer as JSON."""
+    def api_ask(self, question: str) -> CheckedAnswer:
+        """Answer a question: the checked answer (text with [n] markers, or an abstention and its
+        reason) and its citations, each with its article, span and quote (the MCP ``ask`` shape)."""
         with _as_api_error():
-            answer = self.answerer.ask(question)
-        return answer.to_dict()
+            return checked_answer(self.answerer.ask(question))
 
-    def api_search(self, query: str, k: int = 5) -> list[dict[str, Any]]:
-        """Passages for a query, best first, with exact spans and scores."""
+    def api_search(self, query: str, k: int = 5) -> list[Hit]:
+        """Passages for a query, best first (k from 1 to 50), with their exact spans and scores."""
         with _as_api_error():
-            return [p.to_dict() for p in self.answerer.retriever.search(query, k=checked_k(int(k)))]
+            return [hit(p) for p in self.answerer.retriever.search(query, k=checked_k(int(k)))]
 
 
 @contextlib.contextmanager
@@ -171,6 +175,19 @@ def _as_api_error() -> Iterator[None]:
         yield
     except CiteqaError as error:
         raise gr.Error(str(error), print_exception=False) from error
+
+
+def _with_real_types(method: Callable[..., T]) -> Callable[..., T]:
+    """``method`` with its type hints evaluated: Gradio describes an API endpoint from
+    ``inspect.signature``, which under ``from __future__ import annotations`` holds only strings
+    (the API page said "Any")."""
+
+    @functools.wraps(method)
+    def typed(*args: Any, **kwargs: Any) -> T:
+        return method(*args, **kwargs)
+
+    typed.__signature__ = inspect.signature(method, eval_str=True)  # type: ignore[attr-defined]
+    return typed
 
 
 def _citation_refs(answer: Answer) -> list[dict[str, Any]]:
@@ -267,6 +284,6 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
             None, None, None, js=SCROLL_TO_CITATION
         )
         index_button.click(chat_app.upload, files, [upload_results, articles, status], api_visibility="private")
-        gr.api(chat_app.api_ask, api_name="ask", concurrency_id="llm")
-        gr.api(chat_app.api_search, api_name="search")
+        gr.api(_with_real_types(chat_app.api_ask), api_name="ask", concurrency_id="llm")
+        gr.api(_with_real_types(chat_app.api_search), api_name="search")
     return demo

@@ -169,7 +169,10 @@ def search_command(
     for p in passages:
         meta = ", ".join(part for part in (p.publisher, p.published) if part)
         click.secho(f"[{p.rank}] {p.title}" + (f" ({meta})" if meta else ""), bold=True)
-        click.echo(f"    {p.article_id} chars {p.start}-{p.end}, score {p.fused_score:.3f}")
+        click.echo(
+            f"    {p.article_id}, characters {p.start}-{p.end}; "
+            f"match {max(0.0, p.fused_score):.2f} (0 unrelated, 1 the best a passage can score)"
+        )
         click.echo("    " + " ".join(p.text.split())[:400])
 
 

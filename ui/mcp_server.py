@@ -26,10 +26,10 @@ from typing import Any, TypeVar
 import anyio
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
-from typing_extensions import TypedDict
 
 from index.errors import CiteqaError
 from index.settings import Settings
+from ui.shapes import Article, CheckedAnswer, Hit, checked_answer, hit
 
 T = TypeVar("T")
 
@@ -38,48 +38,6 @@ INSTRUCTIONS = (
     "sentence cites its passage (it says so when the articles don't hold the answer); `search` to read "
     "the passages yourself; `get_article` to open an article, or the span [start, end) a citation gives."
 )
-
-
-class ArticleSpan(TypedDict):
-    """Characters ``[start, end)`` of an indexed article, and whose article it is."""
-
-    article_id: str
-    title: str
-    publisher: str
-    published: str
-    url: str
-    start: int
-    end: int
-
-
-class Hit(ArticleSpan):
-    """One passage: ``text`` is exactly the article's characters ``[start, end)``."""
-
-    text: str
-    score: float
-
-
-class CitedSpan(ArticleSpan):
-    """Citation ``[number]`` of an answer: ``quote`` is exactly the article's ``[start, end)``."""
-
-    number: int
-    quote: str
-
-
-class CheckedAnswer(TypedDict):
-    question: str
-    text: str
-    """The answer with [n] markers, or "The articles don't say." when it abstains."""
-    abstained: bool
-    reason: str
-    citations: list[CitedSpan]
-
-
-class Article(ArticleSpan):
-    """An article's text (or the span asked for) and its length in characters."""
-
-    length: int
-    text: str
 
 
 def build_server(settings: Settings) -> FastMCP:
@@ -120,7 +78,7 @@ def build_server(settings: Settings) -> FastMCP:
                 published_from=since,
                 published_to=until,
             )
-            return [_hit(p) for p in passages]
+            return [hit(p) for p in passages]
 
         return await _off_the_loop(run)
 
@@ -138,7 +96,7 @@ def build_server(settings: Settings) -> FastMCP:
                     say(step, event.text)
                     step += 1
                 elif isinstance(event, Done):
-                    return _checked(event.answer)
+                    return checked_answer(event.answer)
             raise ToolError("the answer ended without a result; ask again")
 
         def say(step: int, message: str) -> None:
@@ -185,43 +143,6 @@ async def _off_the_loop(work: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(work)
     except CiteqaError as error:
         raise ToolError(str(error)) from error
-
-
-def _hit(passage: Any) -> Hit:
-    return Hit(
-        article_id=passage.article_id,
-        title=passage.title,
-        publisher=passage.publisher,
-        published=passage.published,
-        url=passage.url,
-        start=passage.start,
-        end=passage.end,
-        text=passage.text,
-        score=float(passage.fused_score),
-    )
-
-
-def _checked(answer: Any) -> CheckedAnswer:
-    return CheckedAnswer(
-        question=answer.question,
-        text=answer.text,
-        abstained=answer.abstained,
-        reason=answer.reason,
-        citations=[
-            CitedSpan(
-                number=c.number,
-                article_id=c.article_id,
-                title=c.title,
-                publisher=c.publisher,
-                published=c.published,
-                url=c.url,
-                start=c.start,
-                end=c.end,
-                quote=c.quote,
-            )
-            for c in answer.citations
-        ],
-    )
 
 
 def serve_stdio(settings: Settings) -> None:

@@ -62,9 +62,22 @@ def store_and_index(
         stored[str(target.resolve())] = shown
     if stored:
         report = indexer.index_paths([Path(p) for p in stored])
+        kept: set[str] = set()
         for item in report.results:
             results.append(_result(item, stored))
+            if item.outcome is not Outcome.FAILED:
+                kept.add(_stored_path(item.location, stored))
+        for path in stored.keys() - kept:
+            Path(path).unlink(missing_ok=True)  # nothing of it was indexed: do not keep a rejected file
     return results
+
+
+def _stored_path(location: str, stored: dict[str, str]) -> str:
+    """The stored file an item's location names (``path``, ``path#record-id`` or ``path:line``)."""
+    path = location.partition("#")[0]
+    if path not in stored and ":" in path and path.rsplit(":", 1)[0] in stored:
+        path = path.rsplit(":", 1)[0]
+    return path
 
 
 def _result(item: ItemResult, stored: dict[str, str]) -> UploadResult:

@@ -1,0 +1,95 @@
+"""What citeqa's front doors hand to other programs, as named shapes (TypedDicts): the MCP
+server's tool results and the web app's API (``/ask``, ``/search``) are the same records, so an
+agent and a script see one format, with an output schema for each.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from typing_extensions import TypedDict
+
+if TYPE_CHECKING:  # the MCP server starts without importing the model's client
+    from qa.answers import Answer
+    from qa.passages import Passage
+
+__all__ = ["Article", "ArticleSpan", "CheckedAnswer", "CitedSpan", "Hit", "checked_answer", "hit"]
+
+
+class ArticleSpan(TypedDict):
+    """Characters ``[start, end)`` of an indexed article, and whose article it is."""
+
+    article_id: str
+    title: str
+    publisher: str
+    published: str
+    url: str
+    start: int
+    end: int
+
+
+class Hit(ArticleSpan):
+    """One passage: ``text`` is exactly the article's characters ``[start, end)``."""
+
+    text: str
+    score: float
+
+
+class CitedSpan(ArticleSpan):
+    """Citation ``[number]`` of an answer: ``quote`` is exactly the article's ``[start, end)``."""
+
+    number: int
+    quote: str
+
+
+class CheckedAnswer(TypedDict):
+    question: str
+    text: str
+    """The answer with [n] markers, or "The articles don't say." when it abstains."""
+    abstained: bool
+    reason: str
+    citations: list[CitedSpan]
+
+
+class Article(ArticleSpan):
+    """An article's text (or the span asked for) and its length in characters."""
+
+    length: int
+    text: str
+
+
+def hit(passage: Passage) -> Hit:
+    return Hit(
+        article_id=passage.article_id,
+        title=passage.title,
+        publisher=passage.publisher,
+        published=passage.published,
+        url=passage.url,
+        start=passage.start,
+        end=passage.end,
+        text=passage.text,
+        score=float(passage.fused_score),
+    )
+
+
+def checked_answer(answer: Answer) -> CheckedAnswer:
+    return CheckedAnswer(
+        question=answer.question,
+        text=answer.text,
+        abstained=answer.abstained,
+        reason=answer.reason,
+        citations=[
+            CitedSpan(
+                number=c.number,
+                article_id=c.article_id,
+                title=c.title,
+                publisher=c.publisher,
+                published=c.published,
+                url=c.url,
+                start=c.start,
+                end=c.end,
+                quote=c.quote,
+            )
+            for c in answer.citations
+        ],
+    )
