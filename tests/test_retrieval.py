@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -189,6 +190,20 @@ def test_search_command_prints_json(indexed) -> None:
         "dense_score",
         "lexical_score",
     }
+
+
+def test_search_command_explains_its_scores_to_a_reader(indexed) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    settings, _ = indexed
+    result = CliRunner().invoke(main, ["--home", str(settings.store.home), "search", "harvest in Australia", "-k", "4"])
+    assert result.exit_code == 0, result.output
+    scores = [
+        float(m) for m in re.findall(r"match (-?[\d.]+) \(0 unrelated, 1 the best a passage can score\)", result.stdout)
+    ]
+    assert len(scores) == 4 and all(0.0 <= s <= 1.0 for s in scores), result.stdout  # a weak match is 0, not negative
 
 
 def test_search_command_on_an_empty_index_explains(tmp_path: Path) -> None:
