@@ -310,10 +310,9 @@ class _Run:
         once no location points at it."""
         if previous is None or previous == keep or previous not in self.committed:
             return
-        stored = self.committed[previous] = dataclasses.replace(
-            self.committed[previous],
-            locations=tuple(loc for loc in self.committed[previous].locations if loc != location),
-        )
+        stored = self.committed[previous]
+        remaining = tuple(loc for loc in stored.locations if loc != location)
+        stored = self.committed[previous] = dataclasses.replace(stored, locations=remaining)
         if stored.locations:
             self.store.set_locations(previous, stored.locations)
         else:

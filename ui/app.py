@@ -142,9 +142,7 @@ class ChatApp:
 
     def articles_table(self) -> list[list[Any]]:
         articles = sorted(self.indexer.store.articles().values(), key=lambda a: a.id)
-        return [
-            [render.reader_title(a.title, 90), a.publisher, render.reader_date(a.published), a.id] for a in articles
-        ]
+        return [[render.reader_title(a.title), a.publisher, render.reader_date(a.published), a.id] for a in articles]
 
     def status(self) -> str:
         store = self.indexer.store

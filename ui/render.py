@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from html import escape
 
 from qa.answers import Answer, Citation
@@ -93,23 +94,18 @@ def reader_title(title: str, limit: int = 90) -> str:
     return title[: title.rfind(" ", 0, limit - 1)].rstrip(" ,;:-") + "…"
 
 
-def highlight(text: str, start: int, end: int, mark_id: str | None = None) -> str:
-    """``text`` with ``text[start:end]`` marked; everything escaped."""
+def highlight(text: str, start: int, end: int, mark_id: str | None = None, show: Callable[[str], str] = escape) -> str:
+    """``text`` with ``text[start:end]`` marked; every piece shown through ``show`` (escaped)."""
     start, end = max(0, start), min(len(text), end)
     attribute = f' id="{mark_id}"' if mark_id else ""
-    return f"{escape(text[:start])}<mark{attribute}>{escape(text[start:end])}</mark>{escape(text[end:])}"
+    return f"{show(text[:start])}<mark{attribute}>{show(text[start:end])}</mark>{show(text[end:])}"
 
 
 def citation_card(citation: Citation, turn: int) -> str:
     """A source as a reader sees it: number, title, publisher and date, the quote in its passage,
     and a link that opens the article at the quote. Ids and offsets stay in the API."""
     passage = citation.passage
-    quote_start = citation.start - passage.start
-    quote_end = citation.end - passage.start
-    body = (
-        f"{text_only(passage.text[:quote_start])}<mark>{text_only(passage.text[quote_start:quote_end])}</mark>"
-        f"{text_only(passage.text[quote_end:])}"
-    )
+    body = highlight(passage.text, citation.start - passage.start, citation.end - passage.start, show=text_only)
     return (
         f'<div class="cq-source" id="{citation_anchor(turn, citation.number)}">'
         f'<div class="cq-title">[{citation.number}] {text_only(reader_title(citation.title))}</div>'

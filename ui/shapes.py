@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from typing_extensions import TypedDict
 
 if TYPE_CHECKING:  # the MCP server starts without importing the model's client
-    from qa.answers import Answer
+    from qa.answers import Answer, Citation
     from qa.passages import Passage
 
 __all__ = ["Article", "ArticleSpan", "CheckedAnswer", "CitedSpan", "Hit", "checked_answer", "hit"]
@@ -58,18 +58,21 @@ class Article(ArticleSpan):
     text: str
 
 
-def hit(passage: Passage) -> Hit:
-    return Hit(
-        article_id=passage.article_id,
-        title=passage.title,
-        publisher=passage.publisher,
-        published=passage.published,
-        url=passage.url,
-        start=passage.start,
-        end=passage.end,
-        text=passage.text,
-        score=float(passage.fused_score),
+def _span(item: Passage | Citation) -> ArticleSpan:
+    """The article and the span of a passage or a citation (both carry the same fields)."""
+    return ArticleSpan(
+        article_id=item.article_id,
+        title=item.title,
+        publisher=item.publisher,
+        published=item.published,
+        url=item.url,
+        start=item.start,
+        end=item.end,
     )
+
+
+def hit(passage: Passage) -> Hit:
+    return Hit(**_span(passage), text=passage.text, score=float(passage.fused_score))
 
 
 def checked_answer(answer: Answer) -> CheckedAnswer:
@@ -78,18 +81,5 @@ def checked_answer(answer: Answer) -> CheckedAnswer:
         text=answer.text,
         abstained=answer.abstained,
         reason=answer.reason,
-        citations=[
-            CitedSpan(
-                number=c.number,
-                article_id=c.article_id,
-                title=c.title,
-                publisher=c.publisher,
-                published=c.published,
-                url=c.url,
-                start=c.start,
-                end=c.end,
-                quote=c.quote,
-            )
-            for c in answer.citations
-        ],
+        citations=[CitedSpan(**_span(c), number=c.number, quote=c.quote) for c in answer.citations],
     )
