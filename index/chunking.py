@@ -30,7 +30,13 @@ class Chunk:
 
     @property
     def id(self) -> str:
-        return f"{self.article_hash}:{self.index:05d}"
+        return chunk_id(self.article_hash, self.index)
+
+
+def chunk_id(article_hash: str, index: int) -> str:
+    """The id of an article's ``index``-th chunk: the store reads an article's chunks by id with it
+    (the manifest record holds the count), and repair counts them from the ids alone."""
+    return f"{article_hash}:{index:05d}"
 
 
 class Chunker:

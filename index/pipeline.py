@@ -217,8 +217,8 @@ class _Run:
             if location not in stored.locations:
                 if previous is None:
                     reason = f"same text as {stored.id}, stored once"
-                stored = self.committed[new_hash] = dataclasses.replace(stored, locations=(*stored.locations, location))
-                self.store.set_locations(new_hash, stored.locations)
+                places = self.store.add_location(new_hash, location)
+                stored = self.committed[new_hash] = dataclasses.replace(stored, locations=places)
                 self._detach(location, previous, keep=new_hash)
                 self.hash_of[location] = new_hash
             outcome = Outcome.UNCHANGED if previous in (None, new_hash) else Outcome.UPDATED
@@ -310,12 +310,9 @@ class _Run:
         once no location points at it."""
         if previous is None or previous == keep or previous not in self.committed:
             return
-        stored = self.committed[previous]
-        remaining = tuple(loc for loc in stored.locations if loc != location)
-        stored = self.committed[previous] = dataclasses.replace(stored, locations=remaining)
-        if stored.locations:
-            self.store.set_locations(previous, stored.locations)
-        else:
+        remaining = self.store.remove_location(previous, location)
+        self.committed[previous] = dataclasses.replace(self.committed[previous], locations=remaining)
+        if not remaining:
             self.store.delete_article(previous)
             del self.committed[previous]
 

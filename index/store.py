@@ -5,18 +5,23 @@ one record per distinct article (keyed by content hash) holding its full text an
 
 Consistency without transactions: an article's chunks are written first and its manifest record
 last, so the manifest record is the commit mark. Readers ignore chunks whose article has no
-manifest record, and ``repair()`` (run at the start of every indexing run) removes them, so a run
-killed part-way leaves no half-indexed article and the next run completes the work.
+manifest record, and ``repair()`` (run at the start of every indexing run) removes them once they
+are older than ``REPAIR_GRACE_S``, so a run killed part-way leaves no half-indexed article, the
+next run completes the work, and another writer's run still in flight (on another machine that
+shares the Chroma server) is never taken for an abandoned one.
+
+Reads never page with ``offset``: Chroma sorts the whole segment for every page (paging 600k ids
+took 64.7 s, ``../shared/notes/chroma-scale.md``) and a deletion during the pass makes it skip live
+rows. Ids are listed in one unpaged read (400k in 1.0 s) and records are read by id in batches.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +33,20 @@ import numpy as np
 from chromadb.api.shared_system_client import SharedSystemClient
 
 from index.articles import Article
-from index.chunking import Chunk
+from index.chunking import Chunk, chunk_id
 from index.embeddings import CiteqaEmbeddingFunction
 from index.errors import CiteqaError
 from index.folder_lock import FolderLock
 from index.records import PUBLISHER_KEY, ArticleFields, ChunkFilter, ChunkMeta, StoredArticle, StoredChunk
 from index.settings import Settings
 
-PAGE = 5000
+BATCH = 5000
+"""Records read by id in one request."""
+REPAIR_GRACE_S = 3600.0
+"""Uncommitted chunks younger than this may belong to a run still writing (chunks first, the
+manifest record last; a long article is written a window at a time): repair leaves them alone."""
+WRITTEN_AT = "written_at"
+"""Chunk metadata: when it was written (seconds since the epoch), for repair's grace period."""
 
 
 class StoreUnavailable(CiteqaError):
@@ -245,22 +256,35 @@ class Store:
         with self._reading() as (_, manifest):
             return manifest.count()
 
-    def signature(self) -> str:
-        """Changes whenever the set of committed articles changes; derived indexes compare it."""
+    def committed_hashes(self) -> set[str]:
+        """The content hashes of every committed article (one unpaged read of the manifest's ids)."""
         with self._reading() as (_, manifest):
-            ids = sorted(self._all_ids(manifest))
-        return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:24]
+            return set(manifest.get(include=[])["ids"])
+
+    def committed_chunks(self, article_hashes: Sequence[str]) -> tuple[list[StoredChunk], list[str]]:
+        """The chunks of those of ``article_hashes`` that are committed with all their chunks, read
+        by id; and the committed ones whose chunks are not all there (being deleted or repaired)."""
+        with self._reading() as (chunks, manifest):
+            records = manifest.get(ids=list(article_hashes), include=["metadatas"])
+            counts = {
+                h: int((meta or {}).get("chunk_count") or 0)
+                for h, meta in zip(records["ids"], records["metadatas"], strict=True)
+            }
+            ids = [chunk_id(h, i) for h, count in counts.items() for i in range(count)]
+            found: dict[str, list[StoredChunk]] = {h: [] for h in counts}
+            for begin in range(0, len(ids), BATCH):
+                got = chunks.get(ids=ids[begin : begin + BATCH], include=["documents", "metadatas"])
+                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                    stored = StoredChunk(cid, doc, ChunkMeta.from_chroma(meta))
+                    found[stored.meta.article_hash].append(stored)
+        complete = [c for h, got_chunks in found.items() if len(got_chunks) == counts[h] for c in got_chunks]
+        incomplete = [h for h, got_chunks in found.items() if len(got_chunks) != counts[h]]
+        return complete, incomplete
 
     def all_chunks(self) -> list[StoredChunk]:
-        """Every chunk of a committed article, read as one snapshot."""
-        with self._reading() as (chunks, manifest):
-            committed = set(self._articles(manifest))
-            return [
-                StoredChunk(chunk_id, doc, ChunkMeta.from_chroma(meta))
-                for ids, docs, metas in self._pages(chunks, include=["documents", "metadatas"])
-                for chunk_id, doc, meta in zip(ids, docs, metas, strict=True)
-                if meta and meta.get("article_hash") in committed
-            ]
+        """Every chunk of every committed article."""
+        complete, _incomplete = self.committed_chunks(sorted(self.committed_hashes()))
+        return complete
 
     def nearest_chunks(
         self, vector: np.ndarray, n: int, where: ChunkFilter | None = None
@@ -274,8 +298,8 @@ class Store:
                 include=["metadatas", "distances"],
             )
         return [
-            (chunk_id, ChunkMeta.from_chroma(meta), float(distance))
-            for chunk_id, meta, distance in zip(got["ids"][0], got["metadatas"][0], got["distances"][0], strict=True)
+            (cid, ChunkMeta.from_chroma(meta), float(distance))
+            for cid, meta, distance in zip(got["ids"][0], got["metadatas"][0], got["distances"][0], strict=True)
         ]
 
     def chunk_vectors(self, ids: Sequence[str]) -> dict[str, tuple[ChunkMeta, np.ndarray]]:
@@ -283,8 +307,8 @@ class Store:
         with self._reading() as (chunks, _):
             got = chunks.get(ids=list(ids), include=["metadatas", "embeddings"])
         return {
-            chunk_id: (ChunkMeta.from_chroma(meta), np.asarray(embedding, dtype=np.float32))
-            for chunk_id, meta, embedding in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)
+            cid: (ChunkMeta.from_chroma(meta), np.asarray(embedding, dtype=np.float32))
+            for cid, meta, embedding in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)
         }
 
     # ---- writing -------------------------------------------------------------------------
@@ -312,8 +336,13 @@ class Store:
             shared = vars(ArticleFields.of(article))
             ids += [c.id for c in chunks]
             documents += [c.text for c in chunks]
+            written_at = time.time()
             metadatas += [
-                ChunkMeta(**shared, chunk_index=c.index, start=c.start, end=c.end).to_chroma() for c in chunks
+                {
+                    **ChunkMeta(**shared, chunk_index=c.index, start=c.start, end=c.end).to_chroma(),
+                    WRITTEN_AT: written_at,
+                }
+                for c in chunks
             ]
         if not ids:
             return
@@ -347,9 +376,25 @@ class Store:
                 metadatas=records,
             )
 
-    def set_locations(self, article_hash: str, locations: Iterable[str]) -> None:
+    def add_location(self, article_hash: str, location: str) -> tuple[str, ...]:
+        """Record one more place the article was found; returns all its places. The record is
+        read again under the write lock, so a location another writer added meanwhile is kept
+        (writing back a list read earlier lost it)."""
+        return self._change_locations(article_hash, lambda places: places | {location})
+
+    def remove_location(self, article_hash: str, location: str) -> tuple[str, ...]:
+        """Forget one place the article was found; returns the places left (the caller deletes
+        the article when none is)."""
+        return self._change_locations(article_hash, lambda places: places - {location})
+
+    def _change_locations(self, article_hash: str, change: Callable[[set[str]], set[str]]) -> tuple[str, ...]:
         with self._writing() as (_, manifest):
-            manifest.update(ids=[article_hash], metadatas=[{"locations": json.dumps(sorted(set(locations)))}])
+            got = manifest.get(ids=[article_hash], include=["metadatas"])
+            if not got["ids"]:
+                return ()
+            places = tuple(sorted(change(set(StoredArticle.from_chroma(article_hash, got["metadatas"][0]).locations))))
+            manifest.update(ids=[article_hash], metadatas=[{"locations": json.dumps(list(places))}])
+            return places
 
     def delete_article(self, article_hash: str) -> None:
         """Uncommit first (the manifest record), then remove the chunks."""
@@ -359,54 +404,50 @@ class Store:
 
     def indexing_run(self) -> contextlib.AbstractContextManager[int]:
         """Hold for the length of an indexing run; repairs first when no other run is going and
-        gives how many articles that removed (see ``FolderLock.indexing_run``)."""
-        return self._connection.lock.indexing_run(self.repair)
+        gives how many articles that removed (see ``FolderLock.indexing_run``).
 
-    def repair(self) -> int:
-        """Remove what a killed run left behind: chunks of articles that were never committed,
-        and committed articles whose chunks are incomplete. Returns how many articles were removed."""
+        On the embedded store the folder's run lock proves that no other run is writing, so every
+        uncommitted chunk is debris. A Chroma server may also be written by processes on other
+        machines, which no lock here sees: there only chunks older than the grace period go."""
+        grace_s = REPAIR_GRACE_S if self.settings.store.chroma_url else 0.0
+        return self._connection.lock.indexing_run(lambda: self.repair(grace_s))
+
+    def repair(self, grace_s: float = REPAIR_GRACE_S) -> int:
+        """Remove what a killed run left behind: chunks of articles never committed that are older
+        than ``grace_s`` (younger ones may be another writer's run in flight), and committed
+        articles whose chunks are incomplete. Returns how many articles were removed.
+
+        Chunk ids are ``<article hash>:<index>``, so one unpaged listing of ids counts every
+        article's chunks; metadata is read only for one chunk of each uncommitted article."""
         with self._writing() as (chunks, manifest):
             committed = self._articles(manifest)
             counts: dict[str, int] = {}
-            for _ids, metas in self._pages(chunks, include=["metadatas"]):
-                for meta in metas:
-                    key = str((meta or {}).get("article_hash", ""))
-                    counts[key] = counts.get(key, 0) + 1
+            for cid in chunks.get(include=[])["ids"]:
+                article_hash = cid.rsplit(":", 1)[0]
+                counts[article_hash] = counts.get(article_hash, 0) + 1
+            uncommitted = sorted(counts.keys() - committed.keys())
+            cutoff = time.time() - grace_s
             removed = 0
-            for article_hash in counts.keys() - committed.keys():
-                chunks.delete(where={"article_hash": article_hash})
-                removed += 1
+            for article_hash in uncommitted:
+                first = chunks.get(where={"article_hash": article_hash}, include=["metadatas"], limit=1)
+                written_at = float(((first["metadatas"] or [{}])[0] or {}).get(WRITTEN_AT) or 0.0)
+                if written_at <= cutoff:  # chunks from before written_at existed count as old
+                    chunks.delete(where={"article_hash": article_hash})
+                    removed += 1
             for article_hash, stored in committed.items():
                 if counts.get(article_hash, 0) != stored.chunk_count:
                     self.delete_article(article_hash)
                     removed += 1
             return removed
 
-    # ---- paging --------------------------------------------------------------------------
+    # ---- reading whole collections by id -------------------------------------------------
 
-    @classmethod
-    def _articles(cls, manifest: Any) -> dict[str, StoredArticle]:
+    @staticmethod
+    def _articles(manifest: Any) -> dict[str, StoredArticle]:
+        ids = manifest.get(include=[])["ids"]
         found: dict[str, StoredArticle] = {}
-        for ids, metas in cls._pages(manifest, include=["metadatas"]):
-            for record_id, meta in zip(ids, metas, strict=True):
+        for begin in range(0, len(ids), BATCH):
+            got = manifest.get(ids=ids[begin : begin + BATCH], include=["metadatas"])
+            for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
                 found[record_id] = StoredArticle.from_chroma(record_id, meta)
         return found
-
-    @staticmethod
-    def _all_ids(collection: Any) -> list[str]:
-        ids: list[str] = []
-        while True:
-            got = collection.get(include=[], limit=PAGE, offset=len(ids))
-            if not got["ids"]:
-                return ids
-            ids.extend(got["ids"])
-
-    @staticmethod
-    def _pages(collection: Any, include: list[str]) -> Iterable[tuple[list[Any], ...]]:
-        offset = 0
-        while True:
-            got = collection.get(include=include, limit=PAGE, offset=offset)
-            if not got["ids"]:
-                return
-            yield (got["ids"], *(got[key] for key in include))
-            offset += len(got["ids"])

@@ -155,77 +155,67 @@ class Retriever:
         query = query[:MAX_QUERY_CHARS]
         filters = filters or Filters(tuple(publishers), tuple(article_ids), published_from, published_to)
         where = filters.chunk_filter()  # validates dates before any work
-        lexical = self.lexical.get()
-        if not lexical.chunk_ids:
-            raise EmptyIndexError()
+        lexical = self.lexical.get() if mode != "dense" else None
         vector = self.embedder.embed([query])[0]
-        lexical_scores = self._lexical_scores(query, where, lexical) if mode != "dense" else None
         pool = CANDIDATES
         while True:
             candidates: dict[str, _Candidate] = {}
+            found = 0
             if mode != "lexical":
-                self._dense_candidates(vector, where, candidates, pool)
-            if lexical_scores is not None:
-                self._lexical_candidates(lexical_scores, lexical, candidates, pool)
-            self._complete(candidates, vector, lexical_scores, lexical)
+                found = max(found, self._dense_candidates(vector, where, candidates, pool))
+            if lexical is not None:
+                found = max(found, self._lexical_candidates(query, where, lexical, candidates, pool))
+            if not candidates and self.store.article_count() == 0:
+                raise EmptyIndexError()
+            self._complete(candidates, vector, query, lexical)
             self._fuse(list(candidates.values()), mode)
             ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
             groups, filled_from_capped = self._passages(ranked, k)
             # One long repetitive article can fill every candidate place: its chunks merge into fewer
             # than k passages (issue 14: `search -k 5` gave 3), or it takes places past its cap.
-            # Then look further down the lists for other articles.
+            # Then look further down the lists for other articles (unless both lists ran out).
             done = len(groups) >= k and not filled_from_capped
-            if done or pool >= len(lexical.chunk_ids) or pool >= MAX_CANDIDATES:
-                return self._materialise(groups, lexical.articles)
+            if done or found < pool or pool >= MAX_CANDIDATES:
+                return self._materialise(groups)
             pool *= 4
 
     # ---- the two searches ----------------------------------------------------------------
 
     def _dense_candidates(
         self, vector: np.ndarray, where: ChunkFilter, candidates: dict[str, _Candidate], pool: int
-    ) -> None:
-        for chunk_id, meta, distance in self.store.nearest_chunks(vector, pool, where):
+    ) -> int:
+        nearest = self.store.nearest_chunks(vector, pool, where)
+        for chunk_id, meta, distance in nearest:
             candidates[chunk_id] = _Candidate(chunk_id, meta, dense=1.0 - distance)
-
-    @staticmethod
-    def _lexical_scores(query: str, where: ChunkFilter, index: LexicalIndex) -> np.ndarray:
-        scores = index.scores(query)
-        if scores.any() and where:
-            mask = np.fromiter((where.accepts(m) for m in index.meta), dtype=bool, count=len(index.meta))
-            scores = np.where(mask, scores, 0.0)
-        return scores
+        return len(nearest)
 
     @staticmethod
     def _lexical_candidates(
-        scores: np.ndarray, index: LexicalIndex, candidates: dict[str, _Candidate], pool: int
-    ) -> None:
-        top = np.argpartition(-scores, pool)[:pool] if len(scores) > pool else np.arange(len(scores))
-        for row in top[np.argsort(-scores[top])]:
-            if scores[row] <= 0:
-                break
-            chunk_id = index.chunk_ids[int(row)]
-            candidates.setdefault(chunk_id, _Candidate(chunk_id, None))
+        query: str, where: ChunkFilter, index: LexicalIndex, candidates: dict[str, _Candidate], pool: int
+    ) -> int:
+        best = index.top(query, pool, where)
+        for chunk_id, meta, score in best:
+            candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id, meta))
+            candidate.lexical = score
+        return len(best)
 
     def _complete(
-        self,
-        candidates: dict[str, _Candidate],
-        vector: np.ndarray,
-        lexical_scores: np.ndarray | None,
-        index: LexicalIndex,
+        self, candidates: dict[str, _Candidate], vector: np.ndarray, query: str, index: LexicalIndex | None
     ) -> None:
-        """Give every candidate both scores, exactly: BM25 from the full score array, and the
-        cosine of chunks found by BM25 alone from their stored embeddings."""
-        if lexical_scores is not None:
-            for candidate in candidates.values():
-                row = index.row_of(candidate.chunk_id)
-                candidate.lexical = float(lexical_scores[row]) if row is not None else 0.0
-        missing = [c for c in candidates.values() if c.dense is None or c.meta is None]
+        """Give every candidate both scores, exactly: the BM25 score of chunks found by the dense
+        search alone from the lexical index, and the cosine of chunks found by BM25 alone from
+        their stored embeddings (a chunk gone from Chroma since the lexical index saw it drops out)."""
+        if index is not None:
+            unscored = [c.chunk_id for c in candidates.values() if c.lexical is None]
+            for chunk_id, score in index.scores(query, unscored).items():
+                candidates[chunk_id].lexical = score
+        missing = [c for c in candidates.values() if c.dense is None]
         if not missing:
             return
         found = self.store.chunk_vectors([c.chunk_id for c in missing])
         for candidate in missing:
             if candidate.chunk_id not in found:
-                del candidates[candidate.chunk_id]  # removed from Chroma since the BM25 index was built
+                del candidates[candidate.chunk_id]  # removed from Chroma since the lexical index synced
                 continue
             meta, embedding = found[candidate.chunk_id]
             candidate.meta = meta
@@ -306,12 +296,12 @@ class Retriever:
             groups.remove(other)
         return True
 
-    def _materialise(self, groups: list[_Group], committed: frozenset[str]) -> list[Passage]:
-        articles = self._articles([g.article_hash for g in groups if g.article_hash in committed])
+    def _materialise(self, groups: list[_Group]) -> list[Passage]:
+        articles = self._articles([g.article_hash for g in groups])
         passages: list[Passage] = []
         for group in groups:
             if group.article_hash not in articles:
-                continue  # chunks of an article that was never committed (an interrupted run)
+                continue  # chunks of an article not committed (a run still writing, or killed)
             article, text = articles[group.article_hash]
             best = group.best
             passages.append(
@@ -335,8 +325,11 @@ class Retriever:
         return passages
 
     def _articles(self, hashes: list[str]) -> dict[str, tuple[StoredArticle, str]]:
-        """Article texts and metadata by content hash. A hash names one exact text, so what is
-        cached can never go stale; only whether the article is still committed can change."""
+        """Article texts and metadata by content hash, for committed articles only (read from the
+        manifest, which holds committed articles alone). A hash names one exact text, so what is
+        cached never goes stale; an article deleted after it was cached is no longer found by
+        the searches (the dense search finds only stored chunks, and BM25-only hits are dropped
+        when their embedding is gone)."""
         missing = [h for h in dict.fromkeys(hashes) if h not in self._article_cache]
         if missing:
             for article, text in self.store.article_records(missing):

@@ -19,6 +19,7 @@ from pathlib import Path
 from gradio_client import Client
 
 from index.lexical import LexicalCache, cache_folder
+from index.pipeline import Indexer, Outcome
 from index.settings import Settings
 from index.store import Store
 from qa.retriever import Retriever
@@ -175,9 +176,10 @@ def test_a_running_serve_keeps_searching_while_another_process_indexes(settings:
     assert found_at is not None, "the new articles did not appear in the running serve within 30 s"
 
 
-_REFRESHER = textwrap.dedent(
+_SYNCER = textwrap.dedent(
     """
-    import dataclasses, sys, time
+    import sys
+    from pathlib import Path
     from index.lexical import LexicalCache, cache_folder
     from index.settings import Settings
     from index.store import Store
@@ -185,26 +187,48 @@ _REFRESHER = textwrap.dedent(
     settings = Settings.from_env().with_store(home=sys.argv[1], chroma_url=None)
     store = Store(settings)
     cache = LexicalCache(store, cache_folder(store))
-    deadline = time.monotonic() + float(sys.argv[2])
-    refreshes = 0
-    while time.monotonic() < deadline:
-        cache.refresh()
-        assert cache._load() is not None
-        refreshes += 1
-    print(refreshes)
+    stop = Path(sys.argv[2])
+    cache.sync()
+    Path(sys.argv[3]).touch()  # ready: the writes start once every syncer is syncing
+    syncs = 0
+    while not stop.exists():
+        cache.sync()
+        syncs += 1
+    cache.sync()  # once more after the last write
+    print(syncs)
     """
 )
 
 
-def test_two_processes_refreshing_the_lexical_cache_never_collide(settings: Settings, tmp_path: Path) -> None:
-    _news_file(tmp_path / "few.jsonl", "eps", 5)
+def test_processes_syncing_one_lexical_index_during_writes_and_deletions_end_equal_to_the_store(
+    settings: Settings, tmp_path: Path
+) -> None:
+    _news_file(tmp_path / "first.jsonl", "eps", 12)
+    _news_file(tmp_path / "second.jsonl", "zeta", 12)
     env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
-    assert _spawn("-m", "ui.cli", "index", str(tmp_path / "few.jsonl"), env=env).wait(timeout=300) == 0
-    refreshers = [_spawn("-c", _REFRESHER, str(settings.store.home), "6") for _ in range(2)]
-    for refresher in refreshers:
-        out, err = refresher.communicate(timeout=120)
-        assert refresher.returncode == 0, err
-        assert int(out) > 3
-    store = Store(settings)
-    loaded = LexicalCache(store, cache_folder(store))._load()
-    assert loaded is not None and loaded.signature == store.signature()
+    assert _spawn("-m", "ui.cli", "index", str(tmp_path / "first.jsonl"), env=env).wait(timeout=300) == 0
+    stop = tmp_path / "stop"
+    ready = [tmp_path / f"ready-{n}" for n in range(2)]
+    syncers = [_spawn("-c", _SYNCER, str(settings.store.home), str(stop), str(flag)) for flag in ready]
+    deadline = time.monotonic() + 120
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        store = Store(settings)
+        indexer = Indexer(settings, store)
+        report = indexer.index_paths([tmp_path / "second.jsonl"])  # written while the others sync
+        assert not report.failures, report.summary()
+        deleted = indexer.delete([f"eps-{n}" for n in range(0, 12, 3)])  # deletions during their syncs
+        assert all(result.outcome is Outcome.PRUNED for result in deleted)
+    finally:
+        stop.touch()
+    for syncer in syncers:
+        out, err = syncer.communicate(timeout=120)
+        assert syncer.returncode == 0, err
+        assert int(out) >= 1
+    shared = LexicalCache(store, cache_folder(store)).index  # the machine's one index, as they left it
+    stored = {chunk.id for chunk in store.all_chunks()}
+    assert len(stored) > 0 and shared.chunk_ids() == stored  # no chunk missing, none extra
+    assert {f"eps-{n}" for n in range(0, 12, 3)}.isdisjoint(
+        meta.article_id for _id, meta, _score in shared.top("News from eps", 50)
+    )

@@ -62,7 +62,7 @@ def test_uploads_during_searches_keep_the_lexical_index_equal_to_the_store(tmp_p
             reader.join(timeout=60)
     assert errors == []
     stored = {chunk.id for chunk in parts.store.all_chunks()}
-    assert set(parts.lexical.get().chunk_ids) == stored
+    assert parts.lexical.get().chunk_ids() == stored
     assert {p.article_id for p in parts.retriever.search("crane repaired at the harbour of Velden", k=9)} >= {
         f"upload-{n}.txt" for n in range(8)
     }
