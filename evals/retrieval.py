@@ -58,11 +58,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", nargs="?", default=str(DEFAULT_DATASET))
     parser.add_argument("--limit", type=int, default=None, help="Use the first N answerable questions.")
+    parser.add_argument("--titles", default="", help="Only questions on these titles, comma-separated (tune on some).")
+    parser.add_argument(
+        "--alphas", default="", help="Also hybrid-convex at these cosine weights, comma-separated (e.g. 0.3,0.5,0.7)."
+    )
     args = parser.parse_args(argv)
     dataset = load_dataset(args.dataset)
     settings, report = dataset.index(Settings.from_env(), progress=True)
     print(f"Indexed {dataset.name}: {report.summary()}", file=sys.stderr)
-    questions = [q for q in dataset.questions if q.answerable and q.article_id][: args.limit]
+    pool = dataset.on_titles(args.titles.split(",")) if args.titles else dataset.questions
+    questions = [q for q in pool if q.answerable and q.article_id][: args.limit]
     print(
         f"{dataset.name}: gold-article retrieval on {len(questions)} answerable questions (attribution: {dataset.folder}/README.md)"
     )
@@ -73,6 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         result = score(retriever, questions, mode, progress=sys.stderr.isatty())
         label = f"{mode}-{fusion}" if mode == "hybrid" else mode
         print(dataclasses.replace(result, mode=label).row(), flush=True)
+    for alpha in [float(a) for a in args.alphas.split(",") if a]:
+        result = score(Retriever(settings, alpha=alpha), questions, "hybrid", progress=sys.stderr.isatty())
+        print(dataclasses.replace(result, mode=f"hybrid a={alpha:g}").row(), flush=True)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ __all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "tokeni
 FORMAT_VERSION = 4
 DATABASE = f"lexical-v{FORMAT_VERSION}.sqlite3"
 SYNC_BATCH_ARTICLES = 500
+COUNTS_TTL_S = 30.0
 """Articles whose chunks are read from Chroma in one request (and inserted in one transaction)."""
 _STEMMER = Stemmer.Stemmer("english")
 _log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_hash);
 CREATE INDEX IF NOT EXISTS chunks_publisher ON chunks(publisher);
 CREATE INDEX IF NOT EXISTS chunks_article_id ON chunks(article_id);
+CREATE INDEX IF NOT EXISTS chunks_published_lo ON chunks(published_lo);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(tokens, tokenize = "unicode61 tokenchars '_'");
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -128,6 +130,7 @@ class LexicalIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._counts: dict[ChunkFilter, tuple[float, int, int]] = {}
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
@@ -160,6 +163,23 @@ class LexicalIndex:
         """Whether a sync has ever completed on this database (an empty index may be a true one)."""
         with self._connection() as db:
             return db.execute("SELECT 1 FROM state WHERE key = 'synced_at'").fetchone() is not None
+
+    def matching(self, where: ChunkFilter) -> tuple[int, int]:
+        """(chunks the filter accepts, all chunks): what a filtered search's cost follows in
+        Chroma. Counted at most every ``COUNTS_TTL_S`` per filter (an estimate is enough, and a
+        count over 500k rows is not free)."""
+        now = time.monotonic()
+        cached = self._counts.get(where)
+        if cached is not None and now - cached[0] < COUNTS_TTL_S:
+            return cached[1], cached[2]
+        clause, values = _where(where)
+        with self._connection() as db:
+            matching = int(db.execute(f"SELECT count(*) FROM chunks c WHERE 1{clause}", values).fetchone()[0])
+            total = int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        if len(self._counts) > 256:
+            self._counts.clear()
+        self._counts[where] = (now, matching, total)
+        return matching, total
 
     def top(self, query: str, n: int, where: ChunkFilter | None = None) -> list[tuple[str, ChunkMeta, float]]:
         """(chunk id, metadata, BM25 score) of the ``n`` best chunks that ``where`` accepts, best first."""

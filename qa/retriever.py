@@ -41,6 +41,14 @@ ARTICLE_CACHE = 512
 RELEVANT_COSINE = 0.3
 """A chunk this similar to the query counts as relevant when deciding whether to cap an article."""
 MAX_K = 50
+FILTER_IN_CHROMA_ROWS = 2000
+"""A filter that matches at most this many chunks goes to Chroma as a ``where`` clause; a broader one
+is applied to a wider unfiltered nearest-neighbour list instead. Chroma's filtered query costs what
+its matching rows cost: at 40k chunks a clause matching most rows took 217-244 ms, one matching 10
+articles 13 ms, against 2 ms unfiltered (``../shared/notes/chroma-scale.md``); at 50k chunks a date
+range matching one chunk in twelve took 437 ms p50 (``benchmarks/scale.py``)."""
+MAX_OVERFETCH = 1000
+"""The widest unfiltered list read to apply a broad filter to (then the filter goes to Chroma)."""
 """The most passages the web API and the MCP server hand out for one search."""
 
 
@@ -162,7 +170,7 @@ class Retriever:
             candidates: dict[str, _Candidate] = {}
             found = 0
             if mode != "lexical":
-                found = max(found, self._dense_candidates(vector, where, candidates, pool))
+                found = max(found, self._dense_candidates(vector, where, candidates, pool, lexical))
             if lexical is not None:
                 found = max(found, self._lexical_candidates(query, where, lexical, candidates, pool))
             if not candidates and self.store.article_count() == 0:
@@ -182,12 +190,33 @@ class Retriever:
     # ---- the two searches ----------------------------------------------------------------
 
     def _dense_candidates(
-        self, vector: np.ndarray, where: ChunkFilter, candidates: dict[str, _Candidate], pool: int
+        self,
+        vector: np.ndarray,
+        where: ChunkFilter,
+        candidates: dict[str, _Candidate],
+        pool: int,
+        lexical: LexicalIndex | None,
     ) -> int:
-        nearest = self.store.nearest_chunks(vector, pool, where)
+        nearest = self._broadly_filtered_nearest(vector, where, pool, lexical) if where else None
+        if nearest is None:
+            nearest = self.store.nearest_chunks(vector, pool, where)
         for chunk_id, meta, distance in nearest:
             candidates[chunk_id] = _Candidate(chunk_id, meta, dense=1.0 - distance)
         return len(nearest)
+
+    def _broadly_filtered_nearest(
+        self, vector: np.ndarray, where: ChunkFilter, pool: int, lexical: LexicalIndex | None
+    ) -> list[tuple[str, ChunkMeta, float]] | None:
+        """The ``pool`` nearest chunks a broad filter accepts, from a wider unfiltered list; None
+        when the filter is narrow (Chroma applies it cheaply) or the wider list holds too few."""
+        if lexical is None:
+            return None
+        matching, total = lexical.matching(where)
+        if matching <= FILTER_IN_CHROMA_ROWS or total == 0:
+            return None
+        wider = min(MAX_OVERFETCH, total, int(pool * total / matching * 1.5) + 1)
+        accepted = [hit for hit in self.store.nearest_chunks(vector, wider) if where.accepts(hit[1])]
+        return accepted[:pool] if len(accepted) >= pool or wider >= total else None  # all read: complete
 
     @staticmethod
     def _lexical_candidates(

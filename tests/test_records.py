@@ -1,5 +1,5 @@
 """The store's record shapes: what goes into Chroma comes back the same, and a filter means the
-same thing to Chroma's query and to the lexical index."""
+same thing to Chroma's query, to the lexical index's SQL and in memory."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from index.articles import Article
 from index.chunking import Chunk
+from index.lexical import LexicalCache, cache_folder
 from index.records import ChunkFilter, ChunkMeta, StoredArticle
 from index.settings import Settings
 from index.store import NewArticle, Store
@@ -62,7 +63,10 @@ def test_a_filter_selects_the_same_chunks_in_chroma_and_in_memory(
     )
     in_chroma = {meta.article_id for _id, meta, _d in store.nearest_chunks(vector, 10, where)}
     in_memory = {chunk.meta.article_id for chunk in store.all_chunks() if where.accepts(chunk.meta)}
-    assert in_chroma == in_memory == expected
+    lexical = LexicalCache(store, cache_folder(store)).refresh()
+    in_sql = {meta.article_id for _id, meta, _score in lexical.top("one two three", 10, where)}
+    assert in_chroma == in_memory == in_sql == expected
+    assert lexical.matching(where) == (len(expected), 3)
 
 
 def test_settings_come_in_groups_that_say_what_they_are_for(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

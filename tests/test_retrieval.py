@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import qa.retriever as retriever_module
 from index.pipeline import Indexer
 from index.settings import Settings
 from qa import BadFilterError, EmptyIndexError, EmptyQueryError, Filters, Retriever
@@ -236,3 +237,19 @@ def test_a_long_repetitive_article_does_not_leave_fewer_passages_than_asked(sett
     passages = Retriever(settings).search("harbour ferry timetable Monday", k=5)
     assert len(passages) == 5
     assert len({p.article_id for p in passages}) >= 4
+
+
+def test_a_broad_filter_applied_to_a_wider_unfiltered_list_finds_what_chroma_filtering_finds(
+    retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a large index a filter matching many chunks is applied to a wider unfiltered list, since
+    # Chroma's filtered query costs what its matching rows cost; here every filter counts as broad.
+    asked = [
+        ("council voted on the delegation visit", Filters(publishers=("Reuters",))),
+        ("prices harvest delegation", Filters(published_from="2023-01", published_to="2023-12-31")),
+        ("delegation", Filters(published_from="2024-06-01")),
+    ]
+    in_chroma = [[(p.article_id, p.start, p.end) for p in retriever.search(q, k=3, filters=f)] for q, f in asked]
+    monkeypatch.setattr(retriever_module, "FILTER_IN_CHROMA_ROWS", 0)
+    wider = [[(p.article_id, p.start, p.end) for p in retriever.search(q, k=3, filters=f)] for q, f in asked]
+    assert wider == in_chroma and all(in_chroma)

@@ -1,0 +1,82 @@
+"""The lexical index catches up with the store incrementally: it applies what changed, never holds
+half an article, scores a given chunk as its own search does, and a search never waits for it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.articles import Article
+from index.chunking import Chunk
+from index.lexical import LexicalCache, cache_folder
+from index.settings import Settings
+from index.store import NewArticle, Store
+
+
+def _new(n: int, words: str) -> NewArticle:
+    text = f"Report {n} on {words}. It was filed on Monday.\n\nA second part about {words} follows here."
+    article = Article(id=f"report-{n}", text=text, title=f"Report {n}", location=f"r{n}.txt")
+    cut = text.index("\n\n")
+    chunks = [
+        Chunk(article.content_hash, 0, text[:cut], 0, cut),
+        Chunk(article.content_hash, 1, text[cut + 2 :], cut + 2, len(text)),
+    ]
+    vectors = np.random.default_rng(n).standard_normal((2, 384), dtype=np.float32)
+    return NewArticle(article, chunks, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), [article.location])
+
+
+def test_a_sync_applies_only_what_changed_and_ends_equal_to_the_store(settings: Settings) -> None:
+    store = Store(settings)
+    store.add_articles([_new(n, "harbour cranes") for n in range(3)])
+    cache = LexicalCache(store, cache_folder(store))
+    first = cache.sync()
+    assert (first.added_articles, first.added_chunks, first.removed_articles) == (3, 6, 0)
+    store.add_articles([_new(3, "ferry timetables")])
+    store.delete_article(_new(0, "harbour cranes").article.content_hash)
+    second = cache.sync()
+    assert (second.added_articles, second.added_chunks, second.removed_articles) == (1, 2, 1)
+    assert cache.index.chunk_ids() == {chunk.id for chunk in store.all_chunks()}
+    assert cache.sync().added_chunks == 0  # nothing changed: nothing done
+
+
+def test_an_article_whose_chunks_are_not_all_stored_waits_for_the_next_sync(settings: Settings) -> None:
+    store = Store(settings)
+    item = _new(7, "tram lines")
+    store.add_chunks([(item.article, item.chunks[:1], item.embeddings[:1])])
+    store.commit([(item.article, 2, item.locations)])  # committed, but its second chunk is missing
+    cache = LexicalCache(store, cache_folder(store))
+    report = cache.sync()
+    assert (report.added_articles, report.deferred_articles) == (0, 1)
+    assert cache.index.chunk_ids() == set()  # never half an article
+    store.add_chunks([(item.article, item.chunks[1:], item.embeddings[1:])])
+    assert cache.sync().added_articles == 1
+    assert len(cache.index.chunk_ids()) == 2
+
+
+def test_a_chunk_scores_the_same_asked_for_by_id_as_in_its_search(settings: Settings) -> None:
+    store = Store(settings)
+    store.add_articles(
+        [_new(n, words) for n, words in enumerate(["harbour cranes", "ferry timetables", "harbour ferry"])]
+    )
+    index = LexicalCache(store, cache_folder(store)).refresh()
+    best = index.top("harbour ferry", 10)
+    assert best and [score for _id, _meta, score in best] == sorted((s for _i, _m, s in best), reverse=True)
+    by_id = index.scores("harbour ferry", [chunk_id for chunk_id, _meta, _score in best] + ["missing:00000"])
+    assert all(by_id[chunk_id] == score for chunk_id, _meta, score in best)
+    assert by_id["missing:00000"] == 0.0
+    assert index.top("the of and", 10) == []  # stop words alone match nothing
+
+
+def test_a_search_uses_the_index_it_has_while_another_writer_is_caught_up_in_the_background(
+    settings: Settings,
+) -> None:
+    store = Store(settings)
+    store.add_articles([_new(1, "harbour cranes")])
+    cache = LexicalCache(store, cache_folder(store), recheck_s=0.0)
+    assert len(cache.get().chunk_ids()) == 2  # the first use on this machine builds it
+    other_process = Store(settings)  # writes as another client would; this cache is not told
+    other_process.add_articles([_new(2, "ferry timetables")])
+    cache.get()  # starts the catch-up and returns without waiting for it
+    cache.wait()
+    assert {meta.article_id for _id, meta, _score in cache.get().top("ferry timetables", 5)} == {"report-2"}
+    # A second client on this machine shares the same index: it has nothing to build.
+    assert LexicalCache(store, cache_folder(store)).sync().added_chunks == 0
