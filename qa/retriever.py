@@ -14,6 +14,7 @@ relevant, so a long article cannot crowd out the rest unless it alone is relevan
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -139,6 +140,7 @@ class Retriever:
         self.fusion = fusion
         self.alpha = alpha
         self._article_cache: dict[str, tuple[StoredArticle, str]] = {}
+        self._lanes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
     def search(
         self,
@@ -164,15 +166,20 @@ class Retriever:
         filters = filters or Filters(tuple(publishers), tuple(article_ids), published_from, published_to)
         where = filters.chunk_filter()  # validates dates before any work
         lexical = self.lexical.get() if mode != "dense" else None
-        vector = self.embedder.embed([query])[0]
         pool = CANDIDATES
+        vector = None
         while True:
             candidates: dict[str, _Candidate] = {}
+            # BM25 runs in SQLite while the query is embedded and Chroma searched (both let go of
+            # the GIL): the two searches overlap instead of adding up.
+            best = self._lanes.submit(lexical.top, query, pool, where) if lexical is not None else None
+            if vector is None:
+                vector = self.embedder.embed([query])[0]
             found = 0
             if mode != "lexical":
                 found = max(found, self._dense_candidates(vector, where, candidates, pool, lexical))
-            if lexical is not None:
-                found = max(found, self._lexical_candidates(query, where, lexical, candidates, pool))
+            if best is not None:
+                found = max(found, self._lexical_candidates(best.result(), candidates))
             if not candidates and self.store.article_count() == 0:
                 raise EmptyIndexError()
             self._complete(candidates, vector, query, lexical)
@@ -219,10 +226,7 @@ class Retriever:
         return accepted[:pool] if len(accepted) >= pool or wider >= total else None  # all read: complete
 
     @staticmethod
-    def _lexical_candidates(
-        query: str, where: ChunkFilter, index: LexicalIndex, candidates: dict[str, _Candidate], pool: int
-    ) -> int:
-        best = index.top(query, pool, where)
+    def _lexical_candidates(best: list[tuple[str, ChunkMeta, float]], candidates: dict[str, _Candidate]) -> int:
         for chunk_id, meta, score in best:
             candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id, meta))
             candidate.lexical = score
