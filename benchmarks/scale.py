@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from index.articles import Article  # noqa: E402
 from index.chunking import Chunk  # noqa: E402
 from index.lexical import LexicalCache, cache_folder  # noqa: E402
+from index.records import ChunkFilter  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.store import NewArticle, Store  # noqa: E402
 from qa.retriever import Filters, Retriever  # noqa: E402
@@ -164,8 +165,12 @@ def visibility_delay(retriever: Retriever, other: Store, tag: str, n: int) -> tu
             if hits and hits[0].article_id == article.id:
                 lexical_at = time.perf_counter() - committed
         if dense_at is None:
-            nearest = retriever.store.nearest_chunks(vectors[0], 10)
-            if any(meta.article_id == article.id for _id, meta, _distance in nearest):
+            # Narrowed to the article: HNSW's recall on random 384-d vectors (no clusters, unlike
+            # real embeddings) fell so low at 150k chunks that the exact vector was not among the
+            # top 10 at all; the filtered query reads every matching row, so it says when the
+            # vector is in the index.
+            nearest = retriever.store.nearest_chunks(vectors[0], 1, ChunkFilter(article_ids=(article.id,)))
+            if nearest and nearest[0][1].article_id == article.id:
                 dense_at = time.perf_counter() - committed
         time.sleep(0.05)
     return (float("inf") if lexical_at is None else lexical_at), (float("inf") if dense_at is None else dense_at)

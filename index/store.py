@@ -282,9 +282,13 @@ class Store:
         return complete, incomplete
 
     def all_chunks(self) -> list[StoredChunk]:
-        """Every chunk of every committed article."""
-        complete, _incomplete = self.committed_chunks(sorted(self.committed_hashes()))
-        return complete
+        """Every chunk of every committed article (read by id, a thousand articles a request)."""
+        hashes = sorted(self.committed_hashes())
+        return [
+            chunk
+            for begin in range(0, len(hashes), 1000)
+            for chunk in self.committed_chunks(hashes[begin : begin + 1000])[0]
+        ]
 
     def nearest_chunks(
         self, vector: np.ndarray, n: int, where: ChunkFilter | None = None
