@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _META_COLUMNS = (
     'article_hash, article_id, title, publisher, published, published_lo, published_hi, chunk_index, start, "end"'
 )
+_META_SELECT = ", ".join(f"c.{column.strip()}" for column in _META_COLUMNS.split(","))
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -148,10 +149,6 @@ class LexicalIndex:
 
     # ---- reading ------------------------------------------------------------------------
 
-    def chunk_count(self) -> int:
-        with self._connection() as db:
-            return int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
-
     def article_hashes(self) -> set[str]:
         with self._connection() as db:
             return {row[0] for row in db.execute("SELECT DISTINCT article_hash FROM chunks")}
@@ -190,12 +187,12 @@ class LexicalIndex:
         clause, values = _where(where or ChunkFilter())
         if clause:
             sql = (
-                f"SELECT c.chunk_id, {_prefixed()}, -bm25(terms) AS score FROM terms JOIN chunks c ON c.rowid = terms.rowid "
+                f"SELECT c.chunk_id, {_META_SELECT}, -bm25(terms) AS score FROM terms JOIN chunks c ON c.rowid = terms.rowid "
                 f"WHERE terms MATCH ?{clause} ORDER BY bm25(terms) LIMIT ?"
             )
         else:  # the best rows first, then their metadata: a join for every match cost a third more
             sql = (
-                f"SELECT c.chunk_id, {_prefixed()}, -best.score FROM (SELECT rowid AS row, bm25(terms) AS score "
+                f"SELECT c.chunk_id, {_META_SELECT}, -best.score FROM (SELECT rowid AS row, bm25(terms) AS score "
                 "FROM terms WHERE terms MATCH ? ORDER BY score LIMIT ?) AS best JOIN chunks c ON c.rowid = best.row "
                 "ORDER BY best.score"
             )
@@ -271,10 +268,6 @@ class LexicalIndex:
         if db is not None:
             db.close()
             self._local.db = None
-
-
-def _prefixed() -> str:
-    return ", ".join(f"c.{column.strip()}" for column in _META_COLUMNS.split(","))
 
 
 class LexicalCache:
