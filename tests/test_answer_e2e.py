@@ -1,4 +1,11 @@
-"""End to end with the real embedded model (llama.cpp serving Qwen2.5-Coder-1.5B) on the seed article."""
+"""End to end with the real embedded model (llama.cpp serving Qwen2.5-Coder-1.5B) on the seed article,
+with an article that tries to give the model orders indexed beside it.
+
+Declining an unanswerable question and answering a summary in several cited sentences are checked on
+the real model by the CI gate (`make eval-gate`: the seed set's 12 unanswerable and 16 synthesis
+questions, with floors on abstention, key points, sentences per summary and their citations), and on
+recorded replies in tests/test_answer_quality.py; asking them here as well cost CI a minute and a half
+of model time for no check the gate lacks."""
 
 from __future__ import annotations
 
@@ -35,13 +42,6 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     return Answerer(settings)
 
 
-def test_an_unanswerable_question_is_declined(answerer: Answerer) -> None:
-    answer = answerer.ask("How many tourists visited Pyongyang in 2023?")
-    assert answer.abstained, answer.raw
-    assert answer.text == "The articles don't say."
-    assert answer.passages  # the closest passages are shown
-
-
 def test_a_follow_up_question_uses_the_conversation(answerer: Answerer) -> None:
     history = [("Who will head the Chinese delegation to North Korea?", "Zhao Leji will head it [1].")]
     answer = answerer.ask("Until when will it stay there?", history)
@@ -71,12 +71,3 @@ def test_the_readme_example_names_the_man_who_leads_the_delegation_with_a_verifi
     assert any("Zhao Leji" in c.quote for c in answer.citations)
     assert all(s.state in (Check.VERIFIED, Check.REATTRIBUTED, Check.ADDED) for s in answer.sentences)
     assert answer.timings["first_token_s"] > 0
-
-
-def test_a_summary_is_several_cited_sentences_not_an_abstention(answerer: Answerer) -> None:
-    # Two articles are indexed here (the seed and a notice), so the question says which one.
-    answer = answerer.ask("Summarize the article about China's delegation to North Korea in three points.")
-    assert not answer.abstained, (answer.reason, answer.raw)
-    assert len(answer.sentences) >= 2
-    assert all(sentence.citations for sentence in answer.sentences)
-    assert "cheese" not in answer.text.lower()

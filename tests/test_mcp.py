@@ -108,6 +108,7 @@ def test_bad_input_comes_back_as_a_tool_error_with_a_message(home: Path) -> None
     assert "The question is empty" in messages[3]
 
 
+@pytest.mark.llm
 def test_ask_gives_the_checked_answer_with_citations_and_reports_progress_in_words(home: Path) -> None:
     progress: list[str] = []
 

@@ -23,6 +23,8 @@ from qa.model_server import read_state, server_folder
 ROOT = Path(__file__).resolve().parent.parent
 CITEQA = Path(sys.executable).parent / "citeqa"
 
+pytestmark = pytest.mark.llm  # real llama.cpp servers, each loading the model
+
 USER = """
 import json, sys, time
 from pathlib import Path
