@@ -16,12 +16,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.metadata import date_bounds, detect_metadata
+from index.dates import DateError, normalize_date
+from index.metadata import detect_metadata
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 RECORD_FIELDS = ("id", "title", "publisher", "source", "url", "published")
 """A record's fields besides ``text``; ``source`` is the older name of ``publisher`` and still read."""
-_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SCRIPTS = re.compile(
+    # Every <script> and <style> but JSON-LD, the structured data where a page states its
+    # headline, publisher and datePublished (schema.org), which trafilatura reads as metadata.
+    r"<(script|style)\b(?![^>]*application/ld\+json).*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
 MIN_HTML_WORDS = 4  # fewer words than this is a menu or a button label, not an article
 
 
@@ -228,8 +234,16 @@ def _load_html(html: str, where: str, name: str) -> Article | LoadFailure:
         location=where,
         publisher=(page.sitename if page and page.sitename else meta.publisher) or "",
         url=(page.url if page and page.url else "") or "",
-        published=(page.date if page and page.date else meta.published) or "",
+        published=_page_date(page.date if page else None) or meta.published,
     )
+
+
+def _page_date(raw: str | None) -> str:
+    """trafilatura's date for the page (from its metadata, JSON-LD or <time>), normalised; "" if none."""
+    try:
+        return normalize_date(raw or "")
+    except DateError:
+        return ""
 
 
 def _load_records(text: str, where: str, stem: str, *, lines: bool) -> Iterator[Article | LoadFailure]:
@@ -277,11 +291,10 @@ def _record_article(record: object, where: str, fallback_id: str, label: str) ->
     if bad:
         shown = ", ".join(f"{key}={json.dumps(fields[key])}" for key in bad)
         return LoadFailure(place, f"{shown}: must be a string; quote it or leave the field out")
-    published = str(fields["published"] or "").strip()
-    if published and date_bounds(published) == (0, 0):
-        return LoadFailure(
-            place, f"published={json.dumps(fields['published'])} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD"
-        )
+    try:
+        published = normalize_date(str(fields["published"] or ""))
+    except DateError as error:
+        return LoadFailure(place, f"published={error}")
     article_id = str(fields["id"]) if fields["id"] not in (None, "") else fallback_id
     meta = detect_metadata(body)
     return Article(
@@ -291,5 +304,5 @@ def _record_article(record: object, where: str, fallback_id: str, label: str) ->
         location=f"{where}#{article_id}",
         publisher=str(fields["publisher"] or fields["source"] or meta.publisher),
         url=str(fields["url"] or ""),
-        published=str(fields["published"] or meta.published),
+        published=published or meta.published,
     )

@@ -6,6 +6,7 @@ front door (the CLI, the web API, the MCP server) catches the base once and show
     ├── SettingsError (also ValueError)       index/settings.py    a setting's value cannot be used
     ├── StoreUnavailable                      index/store.py       the index cannot be opened or reached
     ├── EmbeddingModelMissing                 index/embeddings.py  the packaged MiniLM is not installed
+    ├── DateError (also ValueError)           index/dates.py       a publication date in no known form
     ├── RetrievalError                        qa/passages.py
     │   ├── EmptyIndexError                                        nothing is indexed yet
     │   ├── EmptyQueryError (also ValueError)                      the question is empty

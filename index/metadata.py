@@ -28,6 +28,12 @@ _DATELINE = re.compile(
     r"\((?P<publisher>[A-Za-z][\w&.' ]{1,40})\)\s*(?:--|—|–|-)\s*",
     re.MULTILINE,
 )
+_BARE_DATELINE = re.compile(
+    # Broadcasters' form without brackets: "New York CNN —", "WASHINGTON AP --". Only names that
+    # are known to be written this way, since any capitalised word before a dash would match.
+    r"^\s*(?:[A-Z][A-Za-z.'-]*\s+){1,4}(?P<publisher>CNN|AP|AFP|UPI|BBC|NPR|CBS|NBC|ABC)\s*(?:--|—|–)\s*",
+    re.MULTILINE,
+)
 _COPYRIGHT = re.compile(
     r"(?:©|\(c\)|copyright)\s*(?P<year>(?:19|20)\d\d)?\s*(?P<owner>[A-Z][\w&.,' -]*?)"
     r"(?:,?\s+(?:L\.P\.|LLC|Inc\.?|Ltd\.?|Limited|Corp\.?|plc|GmbH|S\.A\.))?\s*\.?\s*(?:All rights reserved\.?)?$",
@@ -67,6 +73,8 @@ def detect_metadata(text: str) -> DetectedMetadata:
 def detect_title(text: str) -> str:
     """The headline if the text opens with one, else its first sentence (without the dateline)."""
     lines = text.strip().splitlines()
+    while lines and (not lines[0].strip() or _only_dateline(lines[0])):
+        lines = lines[1:]  # a dateline on a line of its own ("New York CNN —") is not a headline
     first = lines[0].strip() if lines else ""
     headline = first.lstrip("#").strip()
     followed_by_break = len(lines) > 1 and not lines[1].strip()
@@ -77,14 +85,18 @@ def detect_title(text: str) -> str:
         and not headline.endswith((".", "?", "!", ":"))
     ) or first.startswith("#"):
         return headline
-    body = _DATELINE.sub("", first, count=1)
+    body = _BARE_DATELINE.sub("", _DATELINE.sub("", first, count=1), count=1)
     sentences = split_sentences(body)
     title = body[sentences[0][0] : sentences[0][1]] if sentences else body
     return title.strip()
 
 
+def _only_dateline(line: str) -> bool:
+    return any(form.fullmatch(line.strip() + " ") for form in (_DATELINE, _BARE_DATELINE))
+
+
 def detect_publisher(text: str) -> str:
-    match = _DATELINE.search(text[:EDGE_CHARS])
+    match = _DATELINE.search(text[:EDGE_CHARS]) or _BARE_DATELINE.search(text[:EDGE_CHARS])
     if match:
         return match.group("publisher").strip()
     for match in _COPYRIGHT.finditer(text[-EDGE_CHARS:]):

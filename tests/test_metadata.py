@@ -57,3 +57,12 @@ def test_the_wire_datelines_of_the_big_agencies_name_the_publisher_and_the_date(
 
 def test_a_dateline_without_a_year_anywhere_gives_no_date() -> None:
     assert detect_metadata("ROTTERDAM, March 12 (Reuters) - The port reopened.").published == ""
+
+
+def test_a_broadcasters_dateline_without_brackets_names_the_publisher_and_is_not_the_title() -> None:
+    cnn = detect_metadata("New York CNN —\n\nThe Federal Reserve held rates on Wednesday, officials said.")
+    assert (cnn.publisher, cnn.title) == ("CNN", "The Federal Reserve held rates on Wednesday, officials said.")
+    inline = detect_metadata("Rates on hold\n\nNew York CNN — The Federal Reserve held rates on Wednesday.")
+    assert (inline.publisher, inline.title) == ("CNN", "Rates on hold")
+    # A capitalised word before a dash is not a dateline unless it is a broadcaster written that way.
+    assert detect_metadata("The US — and the EU — agreed on Monday.").publisher == ""
