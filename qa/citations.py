@@ -293,10 +293,10 @@ class Verifier:
     ) -> CheckedSentence:
         if _WHO.match(question) and only_names_the_asked(claim, question):
             return CheckedSentence(claim, cited, (), Check.UNSUPPORTED, 0.0)
-        scores = {n: support(claim, question, s.text, before[n]) for n, s in by_number.items()}
+        scores = {n: support(claim, question, s.stated, before[n]) for n, s in by_number.items()}
 
         def joint(numbers: tuple[int, ...], context: str = "") -> float:
-            return support(claim, question, " ".join(by_number[n].text for n in numbers), context)
+            return support(claim, question, " ".join(by_number[n].stated for n in numbers), context)
 
         named = tuple(n for n in dict.fromkeys(cited) if n in by_number)
         good_cited = tuple(n for n in named if scores[n] >= self.min_support)
@@ -328,7 +328,7 @@ class Verifier:
         if not kept:
             return
         articles = {s.article_id for s in sources if any(s.number in k.sources for k in kept)}
-        context = " ".join(s.text for s in sources if s.article_id in articles)
+        context = " ".join(s.stated for s in sources if s.article_id in articles)
         context_terms = terms(context) | numbers(context)
         asked = terms(question)
         verdict.question_coverage = len(asked & context_terms) / len(asked) if asked else 1.0

@@ -35,6 +35,7 @@ import numpy as np
 
 from index.embeddings import MiniLMEmbedder
 from index.lexical import tokenize
+from index.relative_dates import resolve_relative_dates
 from index.sentences import split_sentences
 from qa.forms import Form
 from qa.injection import addresses_the_assistant
@@ -64,10 +65,20 @@ class Source:
     """Span of ``text`` in its article."""
     passage: Passage
     score: float
+    dates: tuple[str, ...] = ()
+    """Its relative days as dates ("Thursday: 5 March 2026"), from its article's publication day."""
 
     @property
     def article_id(self) -> str:
         return self.passage.article_id
+
+    @property
+    def stated(self) -> str:
+        """What the model is shown and an answer is checked against: the sentence, then its dates.
+
+        "The union said on Monday (Monday: 2 March 2026)" lets an answer give the date, and the
+        checks find that date in the source it cites."""
+        return f"{self.text} ({'; '.join(self.dates)})" if self.dates else self.text
 
 
 def sentences_of(passage: Passage) -> list[tuple[int, int]]:
@@ -125,6 +136,14 @@ def select_sources(
             break
     chosen.sort(key=lambda i: (candidates[i][0].article_id, candidates[i][1]))
     return [
-        Source(number, candidates[i][3], candidates[i][1], candidates[i][2], candidates[i][0], float(scores[i]))
+        Source(
+            number,
+            candidates[i][3],
+            candidates[i][1],
+            candidates[i][2],
+            candidates[i][0],
+            float(scores[i]),
+            tuple(m.label() for m in resolve_relative_dates(candidates[i][3], candidates[i][0].published)),
+        )
         for number, i in enumerate(chosen, 1)
     ]

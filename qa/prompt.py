@@ -69,7 +69,7 @@ SYSTEM = {
 
 
 def format_sources(sources: Sequence[Source]) -> str:
-    return "\n".join(f"[{s.number}] {' '.join(s.text.split())}" for s in sources)
+    return "\n".join(f"[{s.number}] {' '.join(s.stated.split())}" for s in sources)
 
 
 def build_messages(question: str, sources: Sequence[Source], form: Form = Form.FACT) -> list[dict[str, str]]:
