@@ -74,7 +74,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         if question.answerable and not question.history:
             passages, sources = answerer.evidence(question.question, question_form(question.question))
             row["article_in_passages"] = question.article_id in {p.article_id for p in passages}
-            row["evidence_has_gold"] = contains_gold(" ".join(s.text for s in sources), question.answers)
+            row["evidence_has_gold"] = contains_gold(" ".join(s.stated for s in sources), question.answers)
         return row
     history = [(earlier, "") for earlier in question.history]
     sources: list[Source] = []
@@ -123,7 +123,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         cited_passage_has_gold=any(contains_gold(c.passage.text, question.answers) for c in answer.citations),
         passage_articles=passage_articles,
         article_in_passages=question.article_id in passage_articles,
-        evidence_has_gold=contains_gold(" ".join(s.text for s in sources), question.answers),
+        evidence_has_gold=contains_gold(" ".join(s.stated for s in sources), question.answers),
         sentences_supported=(len(verdict.kept) / len(verdict.sentences)) if verdict and verdict.sentences else None,
         timings=answer.timings,
         prompt_tokens=answer.prompt_tokens,

@@ -148,3 +148,28 @@ def test_citeqa_ask_prints_progress_on_stderr_and_the_checked_answer_once(seed_s
     assert "Reading " in result.stderr and "Checking every sentence" in result.stderr
     assert result.stdout.count("Zhao Leji will head the delegation") == 1
     assert "He likes tea" not in result.stdout.splitlines()[0]  # the raw reply is never printed as the answer
+
+
+def test_ask_on_the_command_line_is_narrowed_by_publisher_and_date_and_names_a_bad_date(
+    seed_settings: Settings,
+) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    home = ["--home", str(seed_settings.store.home)]
+    question = "Who will head the delegation?"
+    with FakeLLM("ok", found=0.95, reply="Zhao Leji will head the delegation [1].").running() as fake:
+        env = {"OPENAI_BASE_URL": fake.base_url, "CITEQA_MODEL": "fake"}
+        elsewhere = CliRunner().invoke(main, [*home, "ask", "--publisher", "Reuters", question], env=env)
+        assert elsewhere.exit_code == 0, elsewhere.output
+        assert elsewhere.stdout.startswith("The articles don't say.")
+        assert fake.requests == []  # nothing passed the filter: the model is not asked
+        bad = CliRunner().invoke(main, [*home, "ask", "--since", "March", question], env=env)
+        assert bad.exit_code == 1
+        assert "'March' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD" in bad.stderr
+        answered = CliRunner().invoke(
+            main, [*home, "ask", "--publisher", "Bloomberg", "--since", "2024", question], env=env
+        )
+        assert answered.exit_code == 0, answered.output
+        assert answered.stdout.startswith("Zhao Leji will head the delegation [1].")

@@ -214,6 +214,23 @@ def test_an_unanswerable_question_shows_the_abstention_and_the_closest_passages(
     assert "Closest passages" in page.locator("#cq-chat").inner_text()
 
 
+def test_a_question_can_be_narrowed_to_publishers_and_dates_and_a_bad_date_is_named(page) -> None:
+    question = "Who will head the Chinese delegation to North Korea?"
+    page.get_by_text("Narrow the question to publishers or dates").click()
+    published_from = page.locator("#cq-from").get_by_role("textbox")
+    published_from.fill("March")
+    ask(page, question)
+    page.locator("#cq-chat .cq-notice").get_by_text("'March' is not a date").wait_for()
+    published_from.fill("2030")  # nothing was published then: no passage, no answer
+    ask(page, question)
+    assert "The articles don't say." in wait_for_answer(page, 1)
+    published_from.fill("")
+    page.locator("#cq-publishers input").click()
+    page.get_by_role("option", name="Bloomberg").click()
+    ask(page, question)
+    assert "Zhao Leji" in wait_for_answer(page, 2)
+
+
 def test_uploading_a_good_and_a_bad_file_reports_both(page, tmp_path: Path) -> None:
     good = tmp_path / "harbour.txt"
     good.write_text("Harbour reopens\n\nThe old harbour of Norrvik reopened on Monday after repairs, the port said.\n")

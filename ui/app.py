@@ -21,7 +21,7 @@ from index.errors import CiteqaError
 from index.pipeline import Indexer
 from qa.answers import Answer, Answerer, Done, Retrieved, Status, Token
 from qa.llm import LLMError
-from qa.retriever import checked_k
+from qa.retriever import Filters, checked_k
 from ui import render
 from ui.shapes import CheckedAnswer, Hit, checked_answer, hit
 from ui.uploads import store_and_index
@@ -65,9 +65,18 @@ class ChatApp:
         return "", message, True
 
     def respond(
-        self, message: str | None, chat: list[dict[str, Any]], turns: list[list[Any]]
+        self,
+        message: str | None,
+        chat: list[dict[str, Any]],
+        turns: list[list[Any]],
+        publishers: list[str] | None = None,
+        published_from: str = "",
+        published_to: str = "",
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one answer: yields (chat, turns, busy).
+
+        ``publishers`` and the two dates narrow the search (the reader's "Narrow the question"
+        panel); a date that is not one comes back as a message in the chat, naming it.
 
         While the model works the reply shows only what is happening, in words (a status line,
         then the titles of the articles being read); the answer appears once it is checked, so
@@ -81,8 +90,13 @@ class ChatApp:
         history = [(q, a) for q, a, *_ in turns]
         sources: list[Any] = []
         words = 0
+        filters = Filters(
+            publishers=tuple(publishers or ()),
+            published_from=(published_from or "").strip() or None,
+            published_to=(published_to or "").strip() or None,
+        )
         try:
-            for event in self.answerer.stream(message, history):
+            for event in self.answerer.stream(message, history, filters):
                 if isinstance(event, Status):
                     chat[-1] = _progress(event.text, sources)
                     yield chat, turns, True
@@ -129,16 +143,20 @@ class ChatApp:
         self,
         files: list[Any] | None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects progress)
-    ) -> tuple[list[list[str]], list[list[Any]], str]:
+    ) -> tuple[list[list[str]], list[list[Any]], str, Any]:
         if not files:
             gr.Warning("Choose one or more files to index first (.txt .md .html .json .jsonl).")
-            return [], self.articles_table(), self.status()
+            return [], self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
         progress(0, desc="Indexing the uploaded files")
         pairs = [(Path(str(f)).name, Path(str(f))) for f in files]  # Gradio keeps the browser's name
         results = store_and_index(self.indexer, pairs, self.upload_folder, self.indexer.settings.store.max_file_bytes)
         progress(1, desc="Done")
         table = [[r.file, r.outcome, r.article, r.detail] for r in results]
-        return table, self.articles_table(), self.status()
+        return table, self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
+
+    def publisher_choices(self) -> list[str]:
+        """The publishers of the indexed articles, for the narrowing panel."""
+        return sorted({a.publisher for a in self.indexer.store.articles().values() if a.publisher}, key=str.lower)
 
     def articles_table(self) -> list[list[Any]]:
         articles = sorted(self.indexer.store.articles().values(), key=lambda a: a.id)
@@ -234,6 +252,20 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
                 with gr.Row():
                     ask = gr.Button("Ask", variant="primary", elem_id="cq-ask")
                     clear = gr.Button("Clear conversation", elem_id="cq-clear")
+                with gr.Accordion("Narrow the question to publishers or dates", open=False, elem_id="cq-narrow"):
+                    publishers = gr.Dropdown(
+                        choices=chat_app.publisher_choices(),
+                        multiselect=True,
+                        label="Publishers (none chosen: all)",
+                        elem_id="cq-publishers",
+                    )
+                    with gr.Row():
+                        published_from = gr.Textbox(
+                            label="Published from", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="cq-from"
+                        )
+                        published_to = gr.Textbox(
+                            label="Published until", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="cq-to"
+                        )
                 gr.Examples(examples or EXAMPLES, inputs=question, label="Example questions")
             with gr.Column(scale=2, elem_id="cq-article-column"):
                 gr.HTML("<h2 class='cq-panel-title'>Article</h2>", elem_id="cq-article-heading")
@@ -265,7 +297,7 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
         answering = [
             trigger(chat_app.take_question, [question, busy], [question, pending, busy], api_visibility="private").then(
                 chat_app.respond,
-                [pending, chatbot, turns],
+                [pending, chatbot, turns, publishers, published_from, published_to],
                 [chatbot, turns, busy],
                 api_visibility="private",
                 concurrency_id="llm",
@@ -281,7 +313,9 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
         open_button.click(chat_app.open_citation, [open_ref, turns], article, api_visibility="private").then(
             None, None, None, js=SCROLL_TO_CITATION
         )
-        index_button.click(chat_app.upload, files, [upload_results, articles, status], api_visibility="private")
+        index_button.click(
+            chat_app.upload, files, [upload_results, articles, status, publishers], api_visibility="private"
+        )
         gr.api(_with_real_types(chat_app.api_ask), api_name="ask", concurrency_id="llm")
         gr.api(_with_real_types(chat_app.api_search), api_name="search")
     return demo

@@ -129,19 +129,30 @@ def articles_command(settings: Settings, as_json: bool) -> None:
     click.echo(f"{len(articles)} articles, {store.chunk_count()} chunks")
 
 
+def _filter_options(function):
+    """--publisher, --article, --since and --until: the same narrowing for `search` and `ask`."""
+    for option in reversed(
+        (
+            click.option(
+                "--publisher",
+                "--source",
+                "publishers",
+                multiple=True,
+                help="Only this publisher (repeatable; --source is its old name).",
+            ),
+            click.option("--article", "article_ids", multiple=True, help="Only this article id (repeatable)."),
+            click.option("--since", "published_from", help="Published on or after (YYYY, YYYY-MM or YYYY-MM-DD)."),
+            click.option("--until", "published_to", help="Published on or before (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        )
+    ):
+        function = option(function)
+    return function
+
+
 @main.command("search")
 @click.argument("query")
 @click.option("-k", "--top", "k", default=5, show_default=True, help="How many passages.")
-@click.option(
-    "--publisher",
-    "--source",
-    "publishers",
-    multiple=True,
-    help="Only this publisher (repeatable; --source is its old name).",
-)
-@click.option("--article", "article_ids", multiple=True, help="Only this article id (repeatable).")
-@click.option("--since", "published_from", help="Published on or after (YYYY, YYYY-MM or YYYY-MM-DD).")
-@click.option("--until", "published_to", help="Published on or before (YYYY, YYYY-MM or YYYY-MM-DD).")
+@_filter_options
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
 @click.pass_obj
@@ -190,16 +201,29 @@ def _with_llm(settings: Settings, model: str | None, base_url: str | None) -> Se
 
 @main.command("ask")
 @click.argument("question")
+@_filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
 @_llm_options
 @click.pass_obj
-def ask_command(settings: Settings, question: str, as_json: bool, model: str | None, base_url: str | None) -> None:
+def ask_command(
+    settings: Settings,
+    question: str,
+    publishers: tuple[str, ...],
+    article_ids: tuple[str, ...],
+    published_from: str | None,
+    published_to: str | None,
+    as_json: bool,
+    model: str | None,
+    base_url: str | None,
+) -> None:
     """Answer QUESTION from the indexed articles, citing the passages."""
     from qa.answers import Done, Status
+    from qa.retriever import Filters
 
+    filters = Filters(publishers, article_ids, published_from, published_to)
     answerer = _parts(_with_llm(settings, model, base_url)).answerer
     answer = None
-    for event in answerer.stream(question):
+    for event in answerer.stream(question, filters=filters):
         if isinstance(event, Status) and not as_json:
             click.secho(event.text, err=True, dim=True)  # progress on stderr; only the checked answer on stdout
         elif isinstance(event, Done):
