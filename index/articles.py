@@ -183,6 +183,13 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Article | LoadFailure]:
         yield _plain_article(text, where, display(Path(path.name)))
 
 
+def load_page(text: str, where: str, name: str, *, html: bool) -> Article | LoadFailure:
+    """One fetched page (``index.web``) read as an uploaded file of its kind would be."""
+    if not text.strip():
+        return LoadFailure(where, "page is empty")
+    return _load_html(text, where, name) if html else _plain_article(text, where, name)
+
+
 def _decode(data: bytes, where: str) -> str | LoadFailure:
     if not data.strip():
         return LoadFailure(where, "file is empty")

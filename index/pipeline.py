@@ -28,6 +28,7 @@ from index.lexical import LexicalCache, cache_folder
 from index.records import StoredArticle
 from index.settings import Settings
 from index.store import NewArticle, Store
+from index.web import FETCH_TIMEOUT_S, fetch_article, is_url
 
 WINDOW_CHUNKS = 1024  # embedded together, sorted by length, and committed in one write
 
@@ -116,17 +117,24 @@ class Indexer:
         prune: bool = False,
         progress: bool = False,
         on_result: Callable[[ItemResult], None] | None = None,
+        fetch_timeout_s: float = FETCH_TIMEOUT_S,
     ) -> IndexReport:
+        """Index files, folders and web pages (``http(s)://`` addresses, given as strings)."""
+        items = list(paths)
+        urls = [str(p) for p in items if isinstance(p, str) and is_url(p)]
+        files = [Path(p) for p in items if not (isinstance(p, str) and is_url(p))]
         with self.store.indexing_run() as repaired:
-            return self._index_paths([Path(p) for p in paths], repaired, prune, progress, on_result)
+            return self._index_paths(files, urls, repaired, prune, progress, on_result, fetch_timeout_s)
 
     def _index_paths(
         self,
         paths: list[Path],
+        urls: list[str],
         repaired: int,
         prune: bool,
         progress: bool,
         on_result: Callable[[ItemResult], None] | None,
+        fetch_timeout_s: float,
     ) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport(repaired=repaired)
@@ -140,12 +148,15 @@ class Indexer:
         for failure in scan.failures:
             record(ItemResult(failure.location, Outcome.FAILED, reason=failure.reason))
         run = _Run(self, record)
-        total = sum(estimate_articles(p) for p in scan.files) if progress else None
+        total = sum(estimate_articles(p) for p in scan.files) + len(urls) if progress else None
         with tqdm(total=total, unit="article", disable=not progress, dynamic_ncols=True, desc="Indexing") as bar:
             run.on_item = lambda: (bar.update(1), bar.set_postfix_str(run.counts(report), refresh=False))
             run.on_chunks = lambda name, done, total: bar.set_postfix_str(f"{name}: {done:,}/{total:,} chunks")
             for path in scan.files:
                 run.add_file(path)
+            for url in urls:
+                bar.set_postfix_str(f"fetching {url}")
+                run.add_page(url, fetch_timeout_s)
             run.flush()
             bar.set_postfix_str(run.counts(report))
         if prune:
@@ -205,6 +216,15 @@ class _Run:
         except Exception as error:  # a reader bug must cost one file, not the run (issue 14)
             self.files_with_failures.add(location_of(path))
             self.record(ItemResult(location_of(path), Outcome.FAILED, reason=f"could not be indexed: {error!r}"))
+
+    def add_page(self, url: str, timeout_s: float) -> None:
+        """Fetch and index one web page; a failure is reported against its URL."""
+        page = fetch_article(url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes)
+        if isinstance(page, LoadFailure):
+            self.record(ItemResult(page.location, Outcome.FAILED, reason=page.reason))
+        else:
+            self.add_article(page)
+        self.on_item()
 
     def add_article(self, article: Article) -> None:
         location = article.location

@@ -63,16 +63,20 @@ def _parts(settings: Settings):
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--prune", is_flag=True, help="Also remove articles whose files under PATHS are gone.")
 @click.option("--max-file-mb", type=float, help="Skip files larger than this [env CITEQA_MAX_FILE_MB; default 20].")
 @click.option("--json", "as_json", is_flag=True, help="Print per-article results as JSON.")
 @click.pass_obj
 def index_command(
-    settings: Settings, paths: tuple[Path, ...], prune: bool, max_file_mb: float | None, as_json: bool
+    settings: Settings, paths: tuple[str, ...], prune: bool, max_file_mb: float | None, as_json: bool
 ) -> None:
-    """Index articles from files and folders (.txt .md .html .json .jsonl)."""
+    """Index articles from files and folders (.txt .md .html .json .jsonl) and web pages (http(s)://
+    addresses: fetched within 15 s, robots.txt respected, read like an HTML file)."""
     from index.pipeline import Outcome
+    from index.web import is_url
+
+    paths = tuple(p if is_url(p) else Path(p) for p in paths)  # type: ignore[misc]
 
     if max_file_mb is not None:
         settings = settings.with_store(max_file_mb=max_file_mb)

@@ -1,0 +1,89 @@
+"""Articles fetched from the web: one page per URL, polite and bounded.
+
+Each URL is fetched with the standard library (``urllib``) rather than trafilatura's own
+downloader, because a reader needs to be told *why* a page was not indexed (no answer within the
+time limit, over the size limit, refused by the site's robots.txt, an HTTP error), and
+trafilatura's ``fetch_url`` answers every failure with ``None``. The page is then read like an
+uploaded HTML file (``index.articles``): trafilatura finds the main text, the title, the site
+and the date. robots.txt is read with ``urllib.robotparser`` (fetched here, under the same time
+limit, since ``RobotFileParser.read`` has none): a 401 or 403 for robots.txt forbids the site,
+any other error allows it, as the parser itself does.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+import urllib.robotparser
+from dataclasses import replace
+from urllib.parse import urljoin, urlsplit
+
+from index.articles import Article, LoadFailure, load_page
+
+__all__ = ["FETCH_TIMEOUT_S", "USER_AGENT", "fetch_article", "is_url"]
+
+USER_AGENT = "citeqa/0.1 (+https://github.com/citeqa)"
+FETCH_TIMEOUT_S = 15.0
+"""Longest wait for a site to answer (robots.txt, then the page): a slow site costs one URL, not the run."""
+
+
+def is_url(value: str) -> bool:
+    return urlsplit(str(value)).scheme in ("http", "https")
+
+
+def fetch_article(url: str, *, timeout_s: float, max_bytes: int) -> Article | LoadFailure:
+    """The article at ``url``, or a failure naming the URL and saying what to do."""
+    if not _robots_allow(url, timeout_s):
+        return LoadFailure(url, "the site's robots.txt does not allow fetching this page; save it by hand if you may")
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            declared = int(response.headers.get("Content-Length") or 0)
+            if declared > max_bytes:
+                return _too_large(url, max_bytes)
+            body = response.read(max_bytes + 1)
+            if len(body) > max_bytes:
+                return _too_large(url, max_bytes)
+            kind = response.headers.get_content_type()
+            charset = response.headers.get_content_charset() or "utf-8"
+    except urllib.error.HTTPError as error:
+        return LoadFailure(url, f"the site answered HTTP {error.code} ({error.reason}); check the address")
+    except TimeoutError:
+        return LoadFailure(url, f"no answer within {timeout_s:g} s; try again later")
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError):
+            return LoadFailure(url, f"no answer within {timeout_s:g} s; try again later")
+        return LoadFailure(url, f"could not be fetched ({reason}); check the address and the network")
+    if kind not in ("text/html", "application/xhtml+xml", "text/plain"):
+        return LoadFailure(url, f"is {kind}, not a web page or text; only HTML and plain text are indexed")
+    try:
+        text = body.decode(charset, errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    parts = urlsplit(url)
+    name = (parts.netloc + parts.path).rstrip("/")  # "example.com/news/tram-strike": readable, unique
+    loaded = load_page(text, url, name, html=kind != "text/plain")
+    return replace(loaded, url=loaded.url or url) if isinstance(loaded, Article) else loaded
+
+
+def _too_large(url: str, max_bytes: int) -> LoadFailure:
+    return LoadFailure(
+        url,
+        f"page is over the size limit of {max_bytes / 1_048_576:g} MB; raise --max-file-mb / CITEQA_MAX_FILE_MB if it is an article",
+    )
+
+
+def _robots_allow(url: str, timeout_s: float) -> bool:
+    parts = urlsplit(url)
+    robots_url = urljoin(f"{parts.scheme}://{parts.netloc}", "/robots.txt")
+    parser = urllib.robotparser.RobotFileParser(robots_url)
+    request = urllib.request.Request(robots_url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            parser.parse(response.read(512_000).decode("utf-8", errors="replace").splitlines())
+    except urllib.error.HTTPError as error:
+        return error.code not in (401, 403)
+    except (urllib.error.URLError, OSError):
+        return True  # no robots.txt to read: the page itself will say whether it can be fetched
+    return parser.can_fetch(USER_AGENT, url)

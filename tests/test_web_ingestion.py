@@ -1,0 +1,87 @@
+"""Web pages indexed by address, from a real HTTP server on 127.0.0.1: read like an HTML file,
+indexed once however often they are fetched, and every page that cannot be had reported by its
+address with the reason (too slow, too large, forbidden by robots.txt, missing) while the rest
+are indexed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from index.pipeline import Indexer, Outcome
+from index.settings import Settings
+
+PARAGRAPH = (
+    "Tram drivers in Maasport will strike for 48 hours from Thursday after pay talks broke down, the union said. "
+)
+ARTICLE = (
+    "<html><head><title>Maasport tram drivers call strike</title>"
+    '<meta property="article:published_time" content="2026-03-02T08:00:00Z"></head>'
+    f"<body><nav>Home | News</nav><article><h1>Maasport tram drivers call strike</h1><p>{PARAGRAPH * 3}</p>"
+    "</article></body></html>"
+)
+PAGES = {
+    "/robots.txt": (200, "text/plain", "User-agent: *\nDisallow: /private/\n"),
+    "/news/tram-strike": (200, "text/html; charset=utf-8", ARTICLE),
+    "/private/memo": (200, "text/html", ARTICLE.replace("Maasport", "Eastbrook")),
+    "/big": (200, "text/html", "<html><body><p>" + "word " * 400_000 + "</p></body></html>"),
+    "/image": (200, "image/png", "\x89PNG"),
+}
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == "/slow":
+                time.sleep(3)
+            status, kind, body = PAGES.get(self.path, (404, "text/html", "<h1>Not found</h1>"))
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_page_is_indexed_with_its_address_and_date_and_fetching_it_again_adds_nothing(
+    settings: Settings, site: str
+) -> None:
+    url = f"{site}/news/tram-strike"
+    first = Indexer(settings).index_paths([url])
+    [result] = first.results
+    assert result.outcome is Outcome.ADDED, result
+    [article] = Indexer(settings).store.articles().values()
+    assert (article.title, article.published, article.url) == ("Maasport tram drivers call strike", "2026-03-02", url)
+    assert article.locations == (url,)
+    again = Indexer(settings).index_paths([url])
+    assert [r.outcome for r in again.results] == [Outcome.UNCHANGED]
+
+
+def test_pages_that_cannot_be_had_are_reported_by_address_and_the_rest_are_indexed(
+    settings: Settings, site: str
+) -> None:
+    settings = settings.with_store(max_file_mb=1)
+    addresses = ["/slow", "/big", "/private/memo", "/missing", "/image", "/news/tram-strike"]
+    report = Indexer(settings).index_paths([site + a for a in addresses], fetch_timeout_s=1)
+    reasons = {r.location.removeprefix(site): (r.outcome, r.reason) for r in report.results}
+    assert reasons["/news/tram-strike"][0] is Outcome.ADDED
+    assert reasons["/slow"] == (Outcome.FAILED, "no answer within 1 s; try again later")
+    assert reasons["/big"][0] is Outcome.FAILED and "over the size limit of 1 MB" in reasons["/big"][1]
+    assert reasons["/private/memo"][0] is Outcome.FAILED and "robots.txt does not allow" in reasons["/private/memo"][1]
+    assert reasons["/missing"][0] is Outcome.FAILED and "HTTP 404" in reasons["/missing"][1]
+    assert reasons["/image"][0] is Outcome.FAILED and "is image/png, not a web page" in reasons["/image"][1]
+    assert len(Indexer(settings).store.articles()) == 1
