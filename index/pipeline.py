@@ -28,7 +28,7 @@ from index.lexical import LexicalCache, cache_folder
 from index.records import StoredArticle
 from index.settings import Settings
 from index.store import NewArticle, Store
-from index.web import FETCH_TIMEOUT_S, fetch_article, is_url
+from index.web import FETCH_TIMEOUT_S, fetch_article, fetch_feed, is_url
 
 WINDOW_CHUNKS = 1024  # embedded together, sorted by length, and committed in one write
 
@@ -118,18 +118,21 @@ class Indexer:
         progress: bool = False,
         on_result: Callable[[ItemResult], None] | None = None,
         fetch_timeout_s: float = FETCH_TIMEOUT_S,
+        feeds: Iterable[str] = (),
     ) -> IndexReport:
-        """Index files, folders and web pages (``http(s)://`` addresses, given as strings)."""
+        """Index files, folders, web pages (``http(s)://`` addresses, given as strings) and the
+        pages that RSS or Atom ``feeds`` link to (those already indexed are not fetched again)."""
         items = list(paths)
         urls = [str(p) for p in items if isinstance(p, str) and is_url(p)]
         files = [Path(p) for p in items if not (isinstance(p, str) and is_url(p))]
         with self.store.indexing_run() as repaired:
-            return self._index_paths(files, urls, repaired, prune, progress, on_result, fetch_timeout_s)
+            return self._index_paths(files, urls, list(feeds), repaired, prune, progress, on_result, fetch_timeout_s)
 
     def _index_paths(
         self,
         paths: list[Path],
         urls: list[str],
+        feeds: list[str],
         repaired: int,
         prune: bool,
         progress: bool,
@@ -157,6 +160,9 @@ class Indexer:
             for url in urls:
                 bar.set_postfix_str(f"fetching {url}")
                 run.add_page(url, fetch_timeout_s)
+            for feed in feeds:
+                bar.set_postfix_str(f"reading the feed {feed}")
+                run.add_feed(feed, fetch_timeout_s)
             run.flush()
             bar.set_postfix_str(run.counts(report))
         if prune:
@@ -217,9 +223,26 @@ class _Run:
             self.files_with_failures.add(location_of(path))
             self.record(ItemResult(location_of(path), Outcome.FAILED, reason=f"could not be indexed: {error!r}"))
 
-    def add_page(self, url: str, timeout_s: float) -> None:
+    def add_feed(self, url: str, timeout_s: float) -> None:
+        """Index the pages a feed links to that are not indexed yet (a feed read twice adds only
+        its new items); the feed's own failure is reported against its URL."""
+        items = fetch_feed(url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes)
+        if isinstance(items, LoadFailure):
+            self.record(ItemResult(items.location, Outcome.FAILED, reason=items.reason))
+            return
+        for item in items:
+            known = self.hash_of.get(item.link)
+            if known is not None and known in self.committed:
+                stored = self.committed[known]
+                self.record(ItemResult(item.link, Outcome.UNCHANGED, stored.id, stored.title, reason="already indexed"))
+                continue
+            self.add_page(item.link, timeout_s, item.published)
+
+    def add_page(self, url: str, timeout_s: float, published: str = "") -> None:
         """Fetch and index one web page; a failure is reported against its URL."""
-        page = fetch_article(url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes)
+        page = fetch_article(
+            url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes, published=published
+        )
         if isinstance(page, LoadFailure):
             self.record(ItemResult(page.location, Outcome.FAILED, reason=page.reason))
         else:

@@ -15,27 +15,84 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 import urllib.robotparser
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
 
 from index.articles import Article, LoadFailure, load_page
+from index.dates import DateError, normalize_date
 
-__all__ = ["FETCH_TIMEOUT_S", "USER_AGENT", "fetch_article", "is_url"]
+__all__ = ["FETCH_TIMEOUT_S", "USER_AGENT", "FeedItem", "fetch_article", "fetch_feed", "is_url"]
 
 USER_AGENT = "citeqa/0.1 (+https://github.com/citeqa)"
 FETCH_TIMEOUT_S = 15.0
 """Longest wait for a site to answer (robots.txt, then the page): a slow site costs one URL, not the run."""
 
 
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
 def is_url(value: str) -> bool:
     return urlsplit(str(value)).scheme in ("http", "https")
 
 
-def fetch_article(url: str, *, timeout_s: float, max_bytes: int) -> Article | LoadFailure:
-    """The article at ``url``, or a failure naming the URL and saying what to do."""
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of an RSS or Atom feed: the page it links to, and its date as the feed gives it."""
+
+    link: str
+    published: str = ""
+
+
+def fetch_article(url: str, *, timeout_s: float, max_bytes: int, published: str = "") -> Article | LoadFailure:
+    """The article at ``url``, or a failure naming the URL and saying what to do. ``published``
+    (a feed item's date) dates a page that does not date itself."""
+    fetched = _fetch(
+        url, timeout_s, max_bytes, PAGE_TYPES, "not a web page or text; only HTML and plain text are indexed"
+    )
+    if isinstance(fetched, LoadFailure):
+        return fetched
+    text, kind = fetched
+    parts = urlsplit(url)
+    name = (parts.netloc + parts.path).rstrip("/")  # "example.com/news/tram-strike": readable, unique
+    loaded = load_page(text, url, name, html=kind != "text/plain")
+    if isinstance(loaded, LoadFailure):
+        return loaded
+    return replace(loaded, url=loaded.url or url, published=loaded.published or _date_or_nothing(published))
+
+
+def fetch_feed(url: str, *, timeout_s: float, max_bytes: int) -> list[FeedItem] | LoadFailure:
+    """The items of the RSS or Atom feed at ``url``, in the feed's order."""
+    fetched = _fetch(url, timeout_s, max_bytes, FEED_TYPES, "not an RSS or Atom feed")
+    if isinstance(fetched, LoadFailure):
+        return fetched
+    try:
+        root = ElementTree.fromstring(fetched[0])
+    except ElementTree.ParseError as error:
+        return LoadFailure(url, f"is not a readable RSS or Atom feed ({error}); check the address")
+    if root.tag not in ("rss", f"{_ATOM}feed"):
+        return LoadFailure(url, f"is XML but not an RSS 2.0 or Atom feed (its root is <{root.tag}>)")
+    items = [
+        FeedItem(urljoin(url, (item.findtext("link") or "").strip()), (item.findtext("pubDate") or "").strip())
+        for item in root.iter("item")
+    ]
+    for entry in root.iter(f"{_ATOM}entry"):
+        links = entry.findall(f"{_ATOM}link")
+        link = next((x for x in links if x.get("rel", "alternate") == "alternate"), links[0] if links else None)
+        when = entry.findtext(f"{_ATOM}published") or entry.findtext(f"{_ATOM}updated") or ""
+        items.append(FeedItem(urljoin(url, (link.get("href") if link is not None else "") or ""), when.strip()))
+    return [item for item in items if is_url(item.link)]
+
+
+def _fetch(
+    url: str, timeout_s: float, max_bytes: int, kinds: tuple[str, ...], wrong_kind: str
+) -> tuple[str, str] | LoadFailure:
+    """(text, content type) of ``url``, or why not."""
     if not _robots_allow(url, timeout_s):
         return LoadFailure(url, "the site's robots.txt does not allow fetching this page; save it by hand if you may")
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain"})
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": ", ".join(kinds)})
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             declared = int(response.headers.get("Content-Length") or 0)
@@ -55,16 +112,19 @@ def fetch_article(url: str, *, timeout_s: float, max_bytes: int) -> Article | Lo
         if isinstance(reason, TimeoutError):
             return LoadFailure(url, f"no answer within {timeout_s:g} s; try again later")
         return LoadFailure(url, f"could not be fetched ({reason}); check the address and the network")
-    if kind not in ("text/html", "application/xhtml+xml", "text/plain"):
-        return LoadFailure(url, f"is {kind}, not a web page or text; only HTML and plain text are indexed")
+    if kind not in kinds:
+        return LoadFailure(url, f"is {kind}, {wrong_kind}")
     try:
-        text = body.decode(charset, errors="replace")
+        return body.decode(charset, errors="replace"), kind
     except LookupError:
-        text = body.decode("utf-8", errors="replace")
-    parts = urlsplit(url)
-    name = (parts.netloc + parts.path).rstrip("/")  # "example.com/news/tram-strike": readable, unique
-    loaded = load_page(text, url, name, html=kind != "text/plain")
-    return replace(loaded, url=loaded.url or url) if isinstance(loaded, Article) else loaded
+        return body.decode("utf-8", errors="replace"), kind
+
+
+def _date_or_nothing(raw: str) -> str:
+    try:
+        return normalize_date(raw)
+    except DateError:
+        return ""
 
 
 def _too_large(url: str, max_bytes: int) -> LoadFailure:

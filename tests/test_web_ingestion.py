@@ -5,6 +5,7 @@ are indexed."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -24,13 +25,34 @@ ARTICLE = (
     f"<body><nav>Home | News</nav><article><h1>Maasport tram drivers call strike</h1><p>{PARAGRAPH * 3}</p>"
     "</article></body></html>"
 )
+BUS = (  # no date of its own: the feed's pubDate dates it
+    "<html><head><title>Eastbrook bus drivers vote to strike</title></head><body><article>"
+    "<h1>Eastbrook bus drivers vote to strike</h1><p>"
+    + "Bus drivers in Eastbrook voted to strike next week. " * 4
+    + "</p></article></body></html>"
+)
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Harbour Post</title>
+<item><title>Tram strike</title><link>/news/tram-strike</link><pubDate>Mon, 02 Mar 2026 08:00:00 GMT</pubDate></item>
+<item><title>Bus strike</title><link>/news/bus</link><pubDate>Thu, 05 Mar 2026 07:00:00 GMT</pubDate></item>
+<item><title>Gone</title><link>/news/gone</link></item>
+</channel></rss>"""
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Valley Courier</title>
+<entry><title>Bus strike</title><link rel="alternate" href="/news/bus"/><updated>2026-03-05T07:00:00Z</updated></entry>
+</feed>"""
 PAGES = {
     "/robots.txt": (200, "text/plain", "User-agent: *\nDisallow: /private/\n"),
     "/news/tram-strike": (200, "text/html; charset=utf-8", ARTICLE),
     "/private/memo": (200, "text/html", ARTICLE.replace("Maasport", "Eastbrook")),
     "/big": (200, "text/html", "<html><body><p>" + "word " * 400_000 + "</p></body></html>"),
     "/image": (200, "image/png", "\x89PNG"),
+    "/news/bus": (200, "text/html", BUS),
+    "/feed.xml": (200, "application/rss+xml", RSS),
+    "/atom.xml": (200, "application/atom+xml", ATOM),
+    "/sitemap.xml": (200, "application/xml", "<urlset><url><loc>/news/bus</loc></url></urlset>"),
 }
+REQUESTS: list[str] = []
 
 
 @pytest.fixture
@@ -40,6 +62,7 @@ def site() -> Iterator[str]:
             pass
 
         def do_GET(self) -> None:
+            REQUESTS.append(self.path)
             if self.path == "/slow":
                 time.sleep(3)
             status, kind, body = PAGES.get(self.path, (404, "text/html", "<h1>Not found</h1>"))
@@ -48,7 +71,9 @@ def site() -> Iterator[str]:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            # citeqa stops reading a page over the size limit, as it should: the write then fails.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -85,3 +110,31 @@ def test_pages_that_cannot_be_had_are_reported_by_address_and_the_rest_are_index
     assert reasons["/missing"][0] is Outcome.FAILED and "HTTP 404" in reasons["/missing"][1]
     assert reasons["/image"][0] is Outcome.FAILED and "is image/png, not a web page" in reasons["/image"][1]
     assert len(Indexer(settings).store.articles()) == 1
+
+
+def test_a_feed_indexes_its_pages_once_dates_them_and_reports_a_missing_one(settings: Settings, site: str) -> None:
+    first = Indexer(settings).index_paths([], feeds=[f"{site}/feed.xml"])
+    outcomes = {r.location.removeprefix(site): r.outcome for r in first.results}
+    assert outcomes == {"/news/tram-strike": Outcome.ADDED, "/news/bus": Outcome.ADDED, "/news/gone": Outcome.FAILED}
+    dates = {a.title: a.published for a in Indexer(settings).store.articles().values()}
+    assert dates == {
+        "Maasport tram drivers call strike": "2026-03-02",
+        "Eastbrook bus drivers vote to strike": "2026-03-05",
+    }
+    REQUESTS.clear()
+    again = Indexer(settings).index_paths([], feeds=[f"{site}/feed.xml"])
+    assert [r.outcome for r in again.results].count(Outcome.ADDED) == 0
+    assert "/news/tram-strike" not in REQUESTS and "/news/bus" not in REQUESTS  # indexed pages are not fetched again
+    assert len(Indexer(settings).store.articles()) == 2
+
+
+def test_an_atom_feed_is_read_and_a_document_that_is_no_feed_is_named(site: str) -> None:
+    from index.web import FeedItem, fetch_feed
+
+    assert fetch_feed(f"{site}/atom.xml", timeout_s=5, max_bytes=1_000_000) == [
+        FeedItem(f"{site}/news/bus", "2026-03-05T07:00:00Z")
+    ]
+    not_a_feed = fetch_feed(f"{site}/sitemap.xml", timeout_s=5, max_bytes=1_000_000)
+    assert "is XML but not an RSS 2.0 or Atom feed (its root is <urlset>)" in not_a_feed.reason
+    page = fetch_feed(f"{site}/news/bus", timeout_s=5, max_bytes=1_000_000)
+    assert "is text/html, not an RSS or Atom feed" in page.reason

@@ -63,24 +63,33 @@ def _parts(settings: Settings):
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
+@click.option("--feed", "feeds", multiple=True, help="An RSS or Atom feed: index the pages it links to (repeatable).")
 @click.option("--prune", is_flag=True, help="Also remove articles whose files under PATHS are gone.")
 @click.option("--max-file-mb", type=float, help="Skip files larger than this [env CITEQA_MAX_FILE_MB; default 20].")
 @click.option("--json", "as_json", is_flag=True, help="Print per-article results as JSON.")
 @click.pass_obj
 def index_command(
-    settings: Settings, paths: tuple[str, ...], prune: bool, max_file_mb: float | None, as_json: bool
+    settings: Settings,
+    paths: tuple[str, ...],
+    feeds: tuple[str, ...],
+    prune: bool,
+    max_file_mb: float | None,
+    as_json: bool,
 ) -> None:
     """Index articles from files and folders (.txt .md .html .json .jsonl) and web pages (http(s)://
-    addresses: fetched within 15 s, robots.txt respected, read like an HTML file)."""
+    addresses: fetched within 15 s, robots.txt respected, read like an HTML file), and with --feed the
+    pages an RSS or Atom feed links to (a feed read again adds only its new items)."""
     from index.pipeline import Outcome
     from index.web import is_url
 
+    if not paths and not feeds:
+        raise click.UsageError("Give files, folders or web addresses to index, or --feed URL.")
     paths = tuple(p if is_url(p) else Path(p) for p in paths)  # type: ignore[misc]
 
     if max_file_mb is not None:
         settings = settings.with_store(max_file_mb=max_file_mb)
-    report = _parts(settings).indexer.index_paths(paths, prune=prune, progress=not as_json)
+    report = _parts(settings).indexer.index_paths(paths, prune=prune, progress=not as_json, feeds=feeds)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(r) for r in report.results], indent=2, default=str))
     else:
