@@ -11,7 +11,8 @@ the nearest such day before or after, chosen by the nearest telling word before 
 sentence: "will", "from", "until", "starting" and the like point ahead; "said", "was", a
 past-tense verb point back ("on" and "to" tell nothing: "will strike on", "returned to X on");
 without a cue nearby, the sentence decides: a "will" points ahead, a past tense back, and the
-present ("the teams meet on Saturday") ahead. "last Friday" and "next Friday" are never ambiguous.
+present ("the teams meet on Saturday") ahead. "last Friday" is the one before the publication day
+and "next Friday" the first one after it (said on a Thursday: the next day).
 """
 
 from __future__ import annotations
