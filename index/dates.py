@@ -26,8 +26,23 @@ from email.utils import parsedate_to_datetime
 
 from index.errors import CiteqaError
 
-__all__ = ["DateError", "date_precision", "normalize_date"]
+__all__ = ["MONTH_NAMES", "DateError", "date_precision", "normalize_date"]
 
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+"""English month names, January first: how a date is written for a reader."""
 _MONTHS = {
     name: number
     for number, names in enumerate(

@@ -21,23 +21,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from index.dates import MONTH_NAMES
+
 __all__ = ["DateMention", "resolve_relative_dates"]
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _MENTION = re.compile(
     r"\b(?:(?P<which>last|next|this|this coming|coming)\s+)?"
     r"(?:(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|(?P<unit>week|month|year)\b(?!-)"
@@ -149,4 +137,4 @@ def _points_ahead(text: str, at: int) -> bool:
 
 
 def _long(day: date) -> str:
-    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
