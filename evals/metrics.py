@@ -1,12 +1,19 @@
-"""Scores for one question and for a whole run (SQuAD conventions for answers)."""
+"""Scores for one question and for a whole run (SQuAD conventions for answers).
+
+Every rate of a run comes with its count and a 95% Wilson interval (``rates``): 23 of 30 is
+0.767 [0.59, 0.88], which cannot be told from 0.6 or from 0.85. A difference between two runs is
+only claimed where it is larger than the intervals.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 import string
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -84,16 +91,90 @@ def _mean(values: Sequence[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
 
 
+@dataclass(frozen=True)
+class Rate:
+    """``hits`` of ``total`` questions, with the 95% Wilson score interval of the share."""
+
+    hits: int
+    total: int
+
+    @property
+    def value(self) -> float:
+        return self.hits / self.total if self.total else float("nan")
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The Wilson interval: unlike value ± 1.96·SE it stays inside [0, 1] and is honest at 0/n
+        and n/n, which small eval sets hit often."""
+        if not self.total:
+            return (float("nan"), float("nan"))
+        z, n, p = 1.959964, self.total, self.hits / self.total
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _answerable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["answerable"]]
+
+
+def _found(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in _answerable(rows) if "article_in_passages" in r]
+
+
+RATES: dict[
+    str, tuple[Callable[[Sequence[dict[str, Any]]], list[dict[str, Any]]], Callable[[dict[str, Any]], bool]]
+] = {
+    "answer_contains_gold": (
+        lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r],
+        lambda r: r["scores"]["contains"] >= 1.0,
+    ),
+    "answered_but_wrong": (
+        lambda rows: [r for r in rows if not r["abstained"] and not r.get("error")],
+        answered_wrongly,
+    ),
+    "cited_passage_has_gold": (
+        lambda rows: [r for r in _answerable(rows) if not r["abstained"]],
+        lambda r: bool(r["cited_passage_has_gold"]),
+    ),
+    "abstention_precision": (lambda rows: [r for r in rows if r["abstained"]], lambda r: not r["answerable"]),
+    "abstention_recall": (lambda rows: [r for r in rows if not r["answerable"]], lambda r: bool(r["abstained"])),
+    "false_abstention": (_answerable, lambda r: bool(r["abstained"])),
+    "article_in_passages": (_found, lambda r: bool(r["article_in_passages"])),
+    "evidence_recall": (
+        lambda rows: [r for r in _found(rows) if r["article_in_passages"]],
+        lambda r: bool(r["evidence_has_gold"]),
+    ),
+}
+"""Each rate of a run: which questions it counts (the denominator) and which of them are hits."""
+
+
+def rates(rows: Sequence[dict[str, Any]]) -> dict[str, Rate]:
+    """The run's rates with their counts (a rate whose denominator is empty is left out)."""
+    out = {}
+    for name, (counted, hit) in RATES.items():
+        members = counted(rows)
+        if members:
+            out[name] = Rate(sum(1 for r in members if hit(r)), len(members))
+    return out
+
+
+def decline_reasons(rows: Sequence[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Why the run declined, counted separately for answerable questions (each one a right answer
+    lost) and unanswerable ones."""
+    out: dict[str, Counter[str]] = {"answerable": Counter(), "unanswerable": Counter()}
+    for row in rows:
+        if row.get("abstained"):
+            kind = "answerable" if row["answerable"] else "unanswerable"
+            out[kind][row.get("reason") or "(no reason given)"] += 1
+    return out
+
+
 def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     """Run-level metrics from per-question result rows (see ``evals.runner``)."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
-    abstained = [r for r in rows if r["abstained"]]
-    answered = [r for r in answerable if not r["abstained"]]
     ranks = [r.get("gold_rank") for r in answerable if "gold_rank" in r]
-    found = [r for r in answerable if "article_in_passages" in r]
-    retrieved = [r for r in found if r["article_in_passages"]]
-    given = [r for r in rows if not r["abstained"] and not r.get("error")]
     synthesis = [r for r in rows if r.get("key_points_covered") is not None]
     markers = sum(r["markers_written"] for r in rows)
     out = {
@@ -104,21 +185,8 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         "f1": _mean([r["scores"]["f1"] for r in rows]),
         "answerable_em": _mean([r["scores"]["em"] for r in answerable]),
         "answerable_f1": _mean([r["scores"]["f1"] for r in answerable]),
-        "answer_contains_gold": _mean([r["scores"]["contains"] for r in answerable if "key_points_covered" not in r]),
+        **dict.fromkeys(RATES, float("nan")),
         "citations_verified": (sum(r["markers_verified"] for r in rows) / markers) if markers else float("nan"),
-        "cited_passage_has_gold": _mean([float(r["cited_passage_has_gold"]) for r in answered]),
-        "abstention_precision": (
-            sum(1 for r in abstained if not r["answerable"]) / len(abstained) if abstained else float("nan")
-        ),
-        "abstention_recall": (
-            sum(1 for r in unanswerable if r["abstained"]) / len(unanswerable) if unanswerable else float("nan")
-        ),
-        "false_abstention": (
-            sum(1 for r in answerable if r["abstained"]) / len(answerable) if answerable else float("nan")
-        ),
-        "article_in_passages": _mean([float(r["article_in_passages"]) for r in found]),
-        "evidence_recall": _mean([float(r["evidence_has_gold"]) for r in retrieved]),
-        "answered_but_wrong": (sum(answered_wrongly(r) for r in given) / len(given)) if given else float("nan"),
         "ttft_p50": percentile([r["timings"].get("first_token_s", 0.0) for r in rows], 0.5),
         "ttft_p95": percentile([r["timings"].get("first_token_s", 0.0) for r in rows], 0.95),
         "total_p50": percentile([r["timings"].get("total_s", 0.0) for r in rows], 0.5),
@@ -132,6 +200,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     injections = [r for r in rows if "obeyed_injection" in r]
     if injections:
         out["injection_obeyed"] = _mean([float(r["obeyed_injection"]) for r in injections])
+    out.update({name: rate.value for name, rate in rates(rows).items()})
     if ranks:
         out.update(retrieval_scores(ranks))
     return out

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evals.metrics import Rate, decline_reasons
+
 METRICS = [
     ("recall@1", "retrieval recall@1"),
     ("recall@5", "retrieval recall@5"),
@@ -42,11 +44,36 @@ def fmt(value: float | int | None) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def table(summary: dict[str, float]) -> str:
+def with_interval(value: float, rate: Rate | None) -> str:
+    """ "0.767 [0.591, 0.882] (23/30)" for a rate, the bare figure for anything else."""
+    if rate is None:
+        return fmt(value)
+    low, high = rate.interval
+    return f"{fmt(value)} [{low:.3f}, {high:.3f}] ({rate.hits}/{rate.total})"
+
+
+def table(summary: dict[str, float], intervals: dict[str, Rate] | None = None) -> str:
+    """The run's metrics, one a line; with ``intervals``, each rate with its 95% interval and count."""
+    intervals = intervals or {}
     width = max(len(label) for _key, label in METRICS)
     lines = [f"{'questions':<{width}}  {summary.get('questions', 0)}"]
-    lines += [f"{label:<{width}}  {fmt(summary[key])}" for key, label in METRICS if key in summary]
+    lines += [
+        f"{label:<{width}}  {with_interval(summary[key], intervals.get(key))}"
+        for key, label in METRICS
+        if key in summary
+    ]
     return "\n".join(lines)
+
+
+def reasons_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Markdown lines: why the run declined, for answerable and unanswerable questions."""
+    counted = decline_reasons(rows)
+    if not any(counted.values()):
+        return []
+    lines = ["| reason for declining | answerable | unanswerable |", "|---|---|---|"]
+    for reason in sorted(set(counted["answerable"]) | set(counted["unanswerable"])):
+        lines.append(f"| {reason} | {counted['answerable'][reason]} | {counted['unanswerable'][reason]} |")
+    return lines
 
 
 def by_category(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -83,8 +110,11 @@ def write_report(
     dataset_folder: Path,
     folder: Path,
     baseline: dict[str, float] | None = None,
+    intervals: dict[str, Rate] | None = None,
 ) -> Path:
-    """``baseline``: the summary of an earlier run, shown beside this one."""
+    """``baseline``: the summary of an earlier run, shown beside this one; ``intervals``: the
+    rates' counts, shown with their 95% intervals."""
+    intervals = intervals or {}
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,9 +146,18 @@ def write_report(
         "| metric | value |",
         "|---|---|",
         f"| questions | {summary.get('questions', 0)} ({summary.get('answerable', 0)} answerable) |",
-        *[f"| {label} | {fmt(summary[key])} |" for key, label in METRICS if key in summary],
+        *[
+            f"| {label} | {with_interval(summary[key], intervals.get(key))} |"
+            for key, label in METRICS
+            if key in summary
+        ],
+        "",
+        "Rates show their 95% Wilson interval and count: a difference smaller than the intervals is not one.",
         "",
     ]
+    reasons = reasons_table(rows)
+    if reasons:
+        lines += ["## Why it declined", "", *reasons, ""]
     if baseline is not None:
         lines += ["## Before and after", "", *before_after(baseline, summary), ""]
     if categories:

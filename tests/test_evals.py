@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evals.dataset import load_dataset
-from evals.metrics import exact_match, normalize, score_answer, summarize, token_f1
+from evals.metrics import Rate, exact_match, normalize, rates, score_answer, summarize, token_f1
 from evals.report import compare, table, write_report
 from evals.runner import load_rows, run_questions
 from evals.suite import SEED_DATASET, sample
@@ -109,3 +109,49 @@ def test_the_report_shows_each_metric_before_and_after(tmp_path: Path) -> None:
     assert "## Before and after" in text
     assert "| answered but wrong (of the answers given) | 1.000 | 0.000 |" in text
     assert "| evidence recall: sources shown to the model hold a gold answer (article found) | n/a | 1.000 |" in text
+
+
+def test_a_rate_carries_its_count_and_a_95_percent_interval() -> None:
+    # 23 of 30 cannot be told from 0.6 or from 0.85: the interval says so.
+    low, high = Rate(23, 30).interval
+    assert Rate(23, 30).value == pytest.approx(0.767, abs=1e-3)
+    assert low == pytest.approx(0.591, abs=2e-3) and high == pytest.approx(0.882, abs=2e-3)
+    assert low < 0.6 < 0.85 < high
+    # At the edges it stays inside [0, 1] and is not a point: 0 of 10 is no proof of 0.
+    assert Rate(0, 10).interval[0] == 0.0 and 0.25 < Rate(0, 10).interval[1] < 0.35
+    assert Rate(10, 10).interval[1] == pytest.approx(1.0) and Rate(10, 10).interval[0] < 0.75
+    # More questions, a narrower interval around the same share.
+    small, large = Rate(6, 10).interval, Rate(60, 100).interval
+    assert large[1] - large[0] < small[1] - small[0]
+
+
+def _row(answerable: bool, abstained: bool, contains: float = 0.0, reason: str = "") -> dict:
+    return {"id": "x", "question": "Q", "answerable": answerable, "abstained": abstained, "reason": reason,
+            "gold": ["a"], "scores": {"em": 0.0, "f1": contains, "contains": contains}, "markers_written": 1,
+            "markers_verified": 1, "cited_passage_has_gold": contains > 0, "timings": {"first_token_s": 1.0}}  # fmt: skip
+
+
+def test_the_report_gives_each_rate_its_interval_and_counts_why_it_declined(tmp_path: Path) -> None:
+    rows = [
+        _row(True, False, 1.0),
+        _row(True, False, 1.0),
+        _row(True, False, 0.0),
+        _row(True, True, reason="no source supports the model's answer"),
+        _row(True, True, reason="no source supports the model's answer"),
+        _row(True, True, reason="the sources do not hold the answer"),
+        _row(False, True, reason="the sources do not hold the answer"),
+        _row(False, False),
+    ]
+    counted = rates(rows)
+    assert (counted["answer_contains_gold"].hits, counted["answer_contains_gold"].total) == (2, 6)
+    assert (counted["false_abstention"].hits, counted["false_abstention"].total) == (3, 6)
+    assert (counted["abstention_recall"].hits, counted["abstention_recall"].total) == (1, 2)
+    assert (counted["answered_but_wrong"].hits, counted["answered_but_wrong"].total) == (2, 4)
+    summary = summarize(rows)
+    assert summary["answer_contains_gold"] == pytest.approx(2 / 6)
+    low, high = counted["answer_contains_gold"].interval
+    assert f"0.333 [{low:.3f}, {high:.3f}] (2/6)" in table(summary, counted)
+    text = write_report(rows, summary, "seed", SEED_DATASET, tmp_path, intervals=counted).read_text()
+    assert f"| answer contains a gold answer (answerable) | 0.333 [{low:.3f}, {high:.3f}] (2/6) |" in text
+    assert "| no source supports the model's answer | 2 | 0 |" in text
+    assert "| the sources do not hold the answer | 1 | 1 |" in text

@@ -392,8 +392,8 @@ def eval_command(
     retrieval and latency metrics. Interrupted runs resume where they stopped."""
     import shutil
 
-    from evals.metrics import summarize
-    from evals.report import before_after, compare, table, write_report
+    from evals.metrics import rates, summarize
+    from evals.report import before_after, compare, reasons_table, table, write_report
     from evals.runner import load_rows
     from evals.suite import SEED_DATASET, run_suite
 
@@ -411,12 +411,22 @@ def eval_command(
         shutil.rmtree(out, ignore_errors=True)
     result = run_suite(dataset, settings, out, limit=limit, retrieval_only=retrieval_only, titles=wanted)
     click.echo(f"{result.dataset.name}: {len(result.rows)} questions, results in {out}/results.jsonl")
-    click.echo(table(result.summary))
+    scored = [r for r in result.rows if "scores" in r]
+    intervals = rates(scored) if scored else {}
+    click.echo(table(result.summary, intervals))
+    if scored:
+        click.echo("\n".join(reasons_table(scored)))
     earlier = load_rows(compare_to) if compare_to else None
     baseline = summarize([r for r in earlier if "scores" in r]) if earlier else None
     if not retrieval_only:
         report = write_report(
-            result.rows, result.summary, result.dataset.name, result.dataset.folder, out, baseline=baseline
+            result.rows,
+            result.summary,
+            result.dataset.name,
+            result.dataset.folder,
+            out,
+            baseline=baseline,
+            intervals=intervals,
         )
         click.echo(f"report: {report}")
     if earlier is not None:
