@@ -114,6 +114,11 @@ class Rate:
         return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def _reply_right(row: dict[str, Any]) -> bool:
+    """The model's own reply, before the checks, holds a gold answer."""
+    return contains_gold(strip_markers(row.get("raw") or ""), row["gold"])
+
+
 def _answerable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["answerable"]]
 
@@ -144,6 +149,18 @@ RATES: dict[
     "evidence_recall": (
         lambda rows: [r for r in _found(rows) if r["article_in_passages"]],
         lambda r: bool(r["evidence_has_gold"]),
+    ),
+    "answerable_answered_wrong": (
+        lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r],
+        lambda r: not r["abstained"] and r["scores"]["contains"] < 1.0,
+    ),
+    "reply_contains_gold": (
+        lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r and "raw" in r],
+        _reply_right,
+    ),
+    "right_reply_declined": (
+        lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r and _reply_right(r)],
+        lambda r: bool(r["abstained"]),
     ),
 }
 """Each rate of a run: which questions it counts (the denominator) and which of them are hits."""

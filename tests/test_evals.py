@@ -125,9 +125,9 @@ def test_a_rate_carries_its_count_and_a_95_percent_interval() -> None:
     assert large[1] - large[0] < small[1] - small[0]
 
 
-def _row(answerable: bool, abstained: bool, contains: float = 0.0, reason: str = "") -> dict:
-    return {"id": "x", "question": "Q", "answerable": answerable, "abstained": abstained, "reason": reason,
-            "gold": ["a"], "scores": {"em": 0.0, "f1": contains, "contains": contains}, "markers_written": 1,
+def _row(answerable: bool, abstained: bool, contains: float = 0.0, reason: str = "", raw: str = "") -> dict:
+    return {"id": "x", "question": "Q", "answerable": answerable, "abstained": abstained, "reason": reason, "raw": raw,
+            "gold": ["Otters"], "scores": {"em": 0.0, "f1": contains, "contains": contains}, "markers_written": 1,
             "markers_verified": 1, "cited_passage_has_gold": contains > 0, "timings": {"first_token_s": 1.0}}  # fmt: skip
 
 
@@ -136,8 +136,8 @@ def test_the_report_gives_each_rate_its_interval_and_counts_why_it_declined(tmp_
         _row(True, False, 1.0),
         _row(True, False, 1.0),
         _row(True, False, 0.0),
-        _row(True, True, reason="no source supports the model's answer"),
-        _row(True, True, reason="no source supports the model's answer"),
+        _row(True, True, reason="no source supports the model's answer", raw="Found: Yes\nAnswer: It was the Otters [1]."),
+        _row(True, True, reason="no source supports the model's answer", raw="Found: Yes\nAnswer: the Hawks [1]."),
         _row(True, True, reason="the sources do not hold the answer"),
         _row(False, True, reason="the sources do not hold the answer"),
         _row(False, False),
@@ -147,6 +147,9 @@ def test_the_report_gives_each_rate_its_interval_and_counts_why_it_declined(tmp_
     assert (counted["false_abstention"].hits, counted["false_abstention"].total) == (3, 6)
     assert (counted["abstention_recall"].hits, counted["abstention_recall"].total) == (1, 2)
     assert (counted["answered_but_wrong"].hits, counted["answered_but_wrong"].total) == (2, 4)
+    assert (counted["answerable_answered_wrong"].hits, counted["answerable_answered_wrong"].total) == (1, 6)
+    # The checks threw away one right reply: the model had said "a" and the answer was declined.
+    assert (counted["reply_contains_gold"].hits, counted["right_reply_declined"].hits) == (1, 1)
     summary = summarize(rows)
     assert summary["answer_contains_gold"] == pytest.approx(2 / 6)
     low, high = counted["answer_contains_gold"].interval
