@@ -75,3 +75,18 @@ def test_the_report_set_is_apart_from_the_tuning_set_and_the_gate() -> None:
             assert scenes and q.question[len(scenes[-1]) :].strip(), q.id
             # ...and the scene never gives the answer away.
             assert not contains_gold(scenes[-1], q.answers), q.id
+
+
+def test_the_news_quiz_sets_share_their_articles_ask_in_other_words_and_split_by_story() -> None:
+    report, tune = load_dataset(DATA / "news-long"), load_dataset(DATA / "news-long-tune")
+    assert report.articles_path.read_text() == tune.articles_path.read_text()
+    texts = {a["id"]: a["text"] for a in map(json.loads, report.articles_path.open())}
+    assert len(texts) >= 40
+    for q in report.questions + tune.questions:
+        assert q.article_id in texts, q.id
+        if q.answerable:
+            assert contains_gold(texts[q.article_id], q.answers), q.id  # the article's own words
+            assert not contains_gold(q.question, q.answers), q.id  # never given away by the question
+    # No story is asked about in both sets.
+    assert not {q.article_id for q in report.questions} & {q.article_id for q in tune.questions}
+    assert len(report.questions) >= 30 and sum(not q.answerable for q in report.questions) >= 5
