@@ -136,7 +136,9 @@ def test_the_report_gives_each_rate_its_interval_and_counts_why_it_declined(tmp_
         _row(True, False, 1.0),
         _row(True, False, 1.0),
         _row(True, False, 0.0),
-        _row(True, True, reason="no source supports the model's answer", raw="Found: Yes\nAnswer: It was the Otters [1]."),
+        _row(
+            True, True, reason="no source supports the model's answer", raw="Found: Yes\nAnswer: It was the Otters [1]."
+        ),
         _row(True, True, reason="no source supports the model's answer", raw="Found: Yes\nAnswer: the Hawks [1]."),
         _row(True, True, reason="the sources do not hold the answer"),
         _row(False, True, reason="the sources do not hold the answer"),
