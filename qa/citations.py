@@ -31,6 +31,7 @@ import Stemmer
 
 from index.sentences import split_sentences
 from qa.evidence import Source
+from qa.forms import split_scene
 from qa.injection import addresses_the_assistant
 from qa.prompt import ABSTAIN_TOKEN
 
@@ -66,6 +67,7 @@ _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _WHO = re.compile(r"^\W*(who|whom|whose)\b", re.IGNORECASE)
+_ASKS_FOR_A_THING = re.compile(r"^\W*(who|whom|whose|which|where|what)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DECLINE = re.compile(
     r"not in (the )?sources|(sources|articles|passages|text) (do|does) not (say|mention|state|contain|provide|specify)|"
@@ -133,6 +135,25 @@ def names(text: str) -> set[str]:
     return {_STEM.stemWord(w.lower()) for w in _WORD.findall(text) if w[:1].isupper() and w.lower() not in _STOP}
 
 
+def claim_names(claim: str, question: str) -> set[str]:
+    """The names a claim uses, without its first word when the question has that word and does not
+    write it as a name: "Post 2008 students ..." answering "... Post 2008, students are required
+    ..." is capitalised by its place in both ("B cells help ..." answering "What do B cells ..." is
+    not)."""
+    found = names(claim)
+    first = next(iter(_WORD.findall(claim)), "")
+    stem = _STEM.stemWord(first.lower())
+    inside = _names_inside_sentences(question) | names(claim[len(first) :])
+    if first and stem in terms(question) and stem not in inside:
+        found.discard(stem)
+    return found
+
+
+def _names_inside_sentences(text: str) -> set[str]:
+    """Stemmed capitalised words that do not open their sentence: names by spelling, not by place."""
+    return {name for start, end in split_sentences(text) for name in names(text[start:end].split(" ", 1)[-1])}
+
+
 def key_terms(question: str) -> set[str]:
     """The question's names and numbers: capitalised words after the first, and digits."""
     words = _WORD.findall(question)
@@ -195,23 +216,33 @@ def split_answer(raw: str) -> list[tuple[str, tuple[int, ...]]]:
     return [(s, c) for s, c in out if s.strip(" .")]
 
 
-def support(claim: str, question: str, source_text: str, before: str = "") -> float:
+def support(claim: str, question: str, source_text: str, before: str = "", article: str = "") -> float:
     """How much of what the claim adds to the question the source states (0..1).
 
-    0 when a number of the claim is not in the source, when a name the claim adds to the
-    question is not in the source, when a name it shares with the question is in neither the
-    source nor the sentence ``before`` it (where "the Russian delegation" of the source was
-    introduced as the one "to Pyongyang in July"), or when the claim adds nothing to the question
-    (an echo)."""
-    if not numbers(claim) <= numbers(source_text):
-        return 0.0
+    What the claim adds must be in the source: 0 when a number or a name it adds is not there, or
+    when it adds nothing (an echo). A name or number the claim takes from the question must be
+    where the source speaks of it, in the source or the sentence ``before`` it (where "the Russian
+    delegation" was introduced as the one "to Pyongyang in July"): "Zhao Leji went in June 2019"
+    is not supported by "President Xi Jinping went in June 2019", nor "students paid $57,000 in
+    2007" by "for 2012-13 the total cost was $57,000". When the question asks for a thing (who,
+    which, where, what) and the claim's answer is a name the source gives, the question's names
+    and numbers only say which story it is, and the rest of the ``article`` as shown may carry
+    them: "The Gulls won the 2031 Coastal League final" is supported by "The Gulls defeated
+    the Pilots in Game 6 to win the title" shown beside "The Gulls finish the 2031 Coastal League
+    playoffs"."""
     source_terms = terms(source_text)
     asked_names = names(question)
-    claimed = names(claim)
-    if not all(_present(name, source_terms) for name in claimed - asked_names):
+    claimed = claim_names(claim, question)
+    added = claimed - asked_names
+    if not numbers(claim) - numbers(question) <= numbers(source_text):
+        return 0.0
+    if not all(_present(name, source_terms) for name in added):
         return 0.0
     nearby = source_terms | terms(before)
-    if not all(_present(name, nearby) for name in claimed & asked_names):
+    if article and added and _ASKS_FOR_A_THING.match(split_scene(question)[1]):
+        nearby |= terms(article)
+    shared = (claimed & asked_names) | (numbers(claim) & numbers(question))
+    if not all(_present(name, nearby) for name in shared):
         return 0.0
     new = terms(claim) - terms(question)
     if not new:
@@ -276,8 +307,12 @@ class Verifier:
         # A sentence that instructs the assistant is never evidence, even if it reached the sources.
         by_number = {s.number: s for s in sources if not addresses_the_assistant(s.text)}
         before = {n: sentence_before(s) for n, s in by_number.items()}  # once per reply, not per claim
+        article = {
+            n: " ".join(o.stated for o in by_number.values() if o.article_id == s.article_id and o.number != n)
+            for n, s in by_number.items()
+        }
         for claim, cited in split_answer(raw):
-            verdict.sentences.append(self._check_sentence(claim, cited, question, by_number, before))
+            verdict.sentences.append(self._check_sentence(claim, cited, question, by_number, before, article))
         self._check_question(verdict, question, sources)
         if self.min_confidence is not None and confidence is not None and confidence < self.min_confidence:
             verdict.unsure = True
@@ -290,10 +325,11 @@ class Verifier:
         question: str,
         by_number: dict[int, Source],
         before: dict[int, str],
+        article: dict[int, str],
     ) -> CheckedSentence:
-        if _WHO.match(question) and only_names_the_asked(claim, question):
+        if _WHO.match(split_scene(question)[1]) and only_names_the_asked(claim, question):
             return CheckedSentence(claim, cited, (), Check.UNSUPPORTED, 0.0)
-        scores = {n: support(claim, question, s.stated, before[n]) for n, s in by_number.items()}
+        scores = {n: support(claim, question, s.stated, before[n], article[n]) for n, s in by_number.items()}
 
         def joint(numbers: tuple[int, ...], context: str = "") -> float:
             return support(claim, question, " ".join(by_number[n].stated for n in numbers), context)
@@ -337,6 +373,18 @@ class Verifier:
         # only mentions a Chinese one).
         passages = " ".join(dict.fromkeys(s.passage.text for s in sources if s.article_id in articles))
         passage_terms = terms(passages) | numbers(passages) | context_terms
-        missing_keys = {key for key in key_terms(question) if not _present(key, passage_terms)}
-        if verdict.question_coverage < self.min_question_coverage or (self.require_key_terms and missing_keys):
-            verdict.off_question = True
+        verdict.off_question = verdict.question_coverage < self.min_question_coverage or (
+            self.require_key_terms and not about_the_question(question, passage_terms)
+        )
+
+
+def about_the_question(question: str, passage_terms: set[str]) -> bool:
+    """Do the passages an answer rests on speak of what the question asks? Every name and number
+    of its ask must be there; of a long question's scene, which retells the story in the asker's
+    words ("a WWII-era training ground" for "a World War II training ground site"), at least half."""
+    scene, ask = split_scene(question)
+    if any(not _present(key, passage_terms) for key in key_terms(ask)):
+        return False
+    scene_keys = key_terms(scene) - key_terms(ask)
+    missing = [key for key in scene_keys if not _present(key, passage_terms)]
+    return 2 * len(missing) <= len(scene_keys)

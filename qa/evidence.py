@@ -21,6 +21,14 @@ instruction planted in one, has no place in its summary. "Who leads the delegati
 the delegation of the lede, not the one of the last paragraph. On the SQuAD tuning titles the bonus moved evidence
 recall by under 1 point either way. Credit lines and copyright notices are never sources.
 
+A long question that sets its scene first ("Owners of cars hit by the braking recall were told
+they need not book a garage visit. How will most of them get the repair?") is scored twice, as a
+whole and by its ask (``qa.forms.split_scene``), half each (``ASK_WEIGHT``): scored as a whole,
+the sentences that retell the scene filled the budget and the one that answers ("the fix will be
+sent over the air") was left out. On the tuning sets (news-long-tune and squad-quiz-tune, 64
+answerable questions whose article was found) the sources held a gold answer for 0.875 before and
+0.922 after; 0.3 gave 0.891 and 0.7 0.922; one-sentence questions are scored as before.
+
 Sources are listed in article order (article id, then position), not by score: questions about
 the same articles then share the start of their prompt, which llama.cpp does not read again.
 """
@@ -37,7 +45,7 @@ from index.embeddings import MiniLMEmbedder
 from index.lexical import tokenize
 from index.relative_dates import resolve_relative_dates
 from index.sentences import split_sentences
-from qa.forms import Form
+from qa.forms import Form, split_scene
 from qa.injection import addresses_the_assistant
 from qa.passages import Passage
 
@@ -46,6 +54,7 @@ BUDGETS: dict[Form, tuple[int, int]] = {Form.FACT: (150, 6), Form.SYNTHESIS: (30
 MAX_SENTENCE_CHARS = 600
 LEAD_CHARS = 400
 LEAD_BONUS = 0.2
+ASK_WEIGHT = 0.5
 _ONE_ARTICLE = re.compile(r"\b(the|this|that) (article|story|report|piece|news item)\b", re.IGNORECASE)
 _BOILERPLATE = re.compile(
     r"^\W*(with (additional )?assistance from|(additional )?reporting by|editing by|writing by|written by|"
@@ -111,15 +120,20 @@ def select_sources(
                 candidates.append((passage, start, end, text))
     if not candidates:
         return []
-    vectors = embedder.embed([question] + [c[3] for c in candidates])
-    cosine = vectors[1:] @ vectors[0]
-    question_terms = set(tokenize([question])[0])
-    overlap = np.array(
-        [len(question_terms & set(tokenize([c[3]])[0])) / max(1, len(question_terms)) for c in candidates]
-    )
+    _scene, ask = split_scene(question)
+    asks = [question, ask] if ask != question else [question]
+    vectors = embedder.embed(asks + [c[3] for c in candidates])
+    words = [set(tokenize([c[3]])[0]) for c in candidates]
+    relevance = np.zeros(len(candidates))
+    for n, text in enumerate(asks):
+        cosine = vectors[len(asks) :] @ vectors[n]
+        asked = set(tokenize([text])[0])
+        overlap = np.array([len(asked & w) / max(1, len(asked)) for w in words])
+        weight = 1.0 if len(asks) == 1 else (1 - ASK_WEIGHT if n == 0 else ASK_WEIGHT)
+        relevance += weight * (0.5 * cosine + 0.5 * overlap)
     rank_prior = np.array([1.0 / (1 + 0.25 * (c[0].rank - 1)) for c in candidates])
     lead = np.array([1.0 + LEAD_BONUS if c[1] < LEAD_CHARS else 1.0 for c in candidates])
-    scores = (0.5 * cosine + 0.5 * overlap) * rank_prior * lead
+    scores = relevance * rank_prior * lead
     order = list(np.argsort(-scores))
     if form is Form.SYNTHESIS:  # the best article's lede first, then the rest by score
         top = min(passages, key=lambda p: p.rank).article_id

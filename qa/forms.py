@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from index.sentences import split_sentences
+
 
 class Form(StrEnum):
     FACT = "fact"
@@ -29,6 +31,26 @@ _SYNTHESIS = re.compile(
 )
 
 
+def split_scene(question: str) -> tuple[str, str]:
+    """(scene, ask): a long question's sentences that set the scene, and its last sentence, which
+    asks. "Police arrested 31 men this week ... at a street festival. Where was the event?" asks
+    "Where was the event?"; the scene tells which story, and a reply need not repeat it. The ask
+    is the run of questions at the end ("Who won? And by how much?"); a request without a question
+    mark ("Summarize the article. In three points.") and a question of one sentence are all ask."""
+    question = " ".join((question or "").split())
+    spans = split_sentences(question)
+    start = len(question)
+    for first, end in reversed(spans):
+        if not question[first:end].rstrip().rstrip("\"'”’)").endswith("?"):
+            break
+        start = first
+    if start == len(question) or start == 0:
+        return "", question
+    return question[:start].strip(), question[start:].strip()
+
+
 def question_form(question: str) -> Form:
-    """``Form.SYNTHESIS`` for summaries, explanations, lists, timelines and comparisons."""
-    return Form.SYNTHESIS if _SYNTHESIS.search(question or "") else Form.FACT
+    """``Form.SYNTHESIS`` for summaries, explanations, lists, timelines and comparisons, read from
+    the question's ask (a scene that "explained" something does not make a fact question a summary)."""
+    _scene, ask = split_scene(question)
+    return Form.SYNTHESIS if _SYNTHESIS.search(ask) else Form.FACT

@@ -4,12 +4,16 @@ sentence left out of the evidence. Each must now come out right (or honestly abs
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from evals.suite import SEED_DATASET
+from index.embeddings import MiniLMEmbedder
 from index.pipeline import Indexer
 from index.settings import Settings
 from qa.answers import Answerer, Done, Retrieved, Status, Token
-from qa.citations import Check, Verifier
+from qa.citations import Check, Verifier, support
 from qa.evidence import Source, select_sources
 from qa.forms import Form, question_form
 from qa.llm import LLM
@@ -18,6 +22,7 @@ from tests.conftest import SEED_FILE, SEEDS
 from tests.fake_llm import FakeLLM
 
 SEED = SEED_FILE.read_text(encoding="utf-8")
+NEWS_LONG = SEED_DATASET.parent / "news-long"
 verifier = Verifier()
 
 
@@ -126,6 +131,92 @@ def test_an_echo_of_the_question_is_not_an_answer() -> None:
     assert not answered.abstain
 
 
+# ---- what the question gave needs no support (news-quiz questions) ----------------------
+
+
+def news_sources(*sentences: str, article: str = "news:otters") -> list[Source]:
+    """Numbered sources, each a sentence of one article (the article is the sentences in order)."""
+    text = " ".join(sentences)
+    passage = Passage(text, article, "h", "Title", "Harbour Post", "2029-05-06", "", 0, len(text), 1, 1.0)
+    return [
+        Source(n, sentence, text.index(sentence), text.index(sentence) + len(sentence), passage, 1.0)
+        for n, sentence in enumerate(sentences, 1)
+    ]
+
+
+OTTERS_WIN = (
+    "The Millbrook Otters beat the Dunmore Hawks 3-2 after extra time on Saturday to take the club's first "
+    "trophy since 2011."
+)
+OTTERS_SEASON = "The Otters end the 2029 Northern Shield campaign unbeaten in nine away games."
+
+
+def test_the_year_and_competition_of_the_question_need_not_be_in_the_sentence_that_names_the_winner() -> None:
+    verdict = verifier.verify(
+        "The Millbrook Otters lifted the 2029 Northern Shield trophy [1].",
+        "Which club lifted the 2029 Northern Shield trophy?",
+        news_sources(OTTERS_WIN, OTTERS_SEASON),
+    )
+    assert verdict.sentences[0].state is Check.VERIFIED and not verdict.abstain
+
+
+def test_a_winner_from_a_story_that_is_not_about_the_asked_competition_is_withheld() -> None:
+    verdict = verifier.verify(
+        "The Millbrook Otters lifted the 2029 Northern Shield trophy [1].",
+        "Which club lifted the 2029 Northern Shield trophy?",
+        news_sources(OTTERS_WIN, "The Otters play in the Eastern Cup again next season."),
+    )
+    assert verdict.abstain
+
+
+def test_a_when_answer_still_needs_its_person_in_the_cited_sentence_whatever_else_the_article_says() -> None:
+    # The article names Zhao Leji elsewhere, but the date belongs to Xi Jinping's visit: only a
+    # question that asks for a thing lets the rest of the article carry the question's names.
+    claim = "Zhao Leji went to North Korea in June 2019."
+    assert support(claim, "When did Zhao Leji go to North Korea?", XI_SENTENCE, article=ZHAO_SENTENCE) == 0.0
+    assert support(claim, "When did Zhao Leji go to North Korea?", XI_SENTENCE + " " + ZHAO_SENTENCE) > 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "source"),
+    [
+        (
+            "Governor Ibarra named Camp Sorrel, a WWII-era airfield, as a protected heritage site this week. "
+            "Where is the site?",
+            "Camp Sorrel is in Nevada [1].",
+            "Governor Nina Ibarra began a three-day tour on Tuesday by flying to Camp Sorrel in Nevada to "
+            "declare a World War II airfield a heritage site.",
+        ),
+        (
+            "Police in the Pacific Northwest arrested 27 men this week believed to belong to Grey Wolves, who "
+            "allegedly planned to riot at a street fair. Where was the event?",
+            "The event was at a local street fair in Twin Falls, Idaho. [1]",
+            "Police in Idaho arrested 27 men believed to be affiliated with the group Grey Wolves who allegedly "
+            "had plans to riot at a local street fair Saturday in Twin Falls.",
+        ),
+    ],
+)
+def test_a_long_question_is_about_what_its_last_sentence_asks(question: str, reply: str, source: str) -> None:
+    # The scene retells the story in the asker's words ("WWII-era", "the Pacific Northwest"): the
+    # answer is about the question when the source speaks of what the last sentence asks.
+    verdict = verifier.verify(reply, question, news_sources(source))
+    assert verdict.sentences[0].state is Check.VERIFIED
+    assert not verdict.off_question and not verdict.abstain
+
+
+def test_a_scene_the_sources_do_not_tell_is_another_story() -> None:
+    verdict = verifier.verify(
+        "The event was at a local street fair in Twin Falls, Idaho [1].",
+        "Police in Ontario arrested 27 men this week believed to belong to the Black Crows, who allegedly "
+        "planned to riot at a street fair in Kingston. Where was the event?",
+        news_sources(
+            "Police in Idaho arrested 27 men believed to be affiliated with the group Grey Wolves who allegedly "
+            "had plans to riot at a local street fair Saturday in Twin Falls."
+        ),
+    )
+    assert verdict.off_question and verdict.abstain
+
+
 # ---- several sources for one sentence ----------------------------------------------------
 
 
@@ -140,6 +231,25 @@ def test_a_sentence_built_from_two_cited_sources_is_verified_by_both() -> None:
 
 
 # ---- the evidence the model sees ----------------------------------------------------------
+
+
+def test_a_long_question_is_shown_the_sentence_that_answers_its_ask_not_only_those_that_retell_its_scene() -> None:
+    # A news-quiz question retells the story, then asks. Scored as a whole, the sentences that
+    # retell the recall (the lede, the complaints, the earnings report) filled the budget and "the
+    # fix will be sent over the air" was left out.
+    articles = {a["id"]: a for a in map(json.loads, (NEWS_LONG / "articles.jsonl").open())}
+    passages = [
+        Passage(a["text"], a["id"], "h", a["title"], a["source"], a["published"], "", 0, len(a["text"]), rank, 1.0)
+        for rank, a in enumerate(
+            (articles[i] for i in ("long:kessler-recall", "long:kessler-earnings", "long:ardent-recall")), 1
+        )
+    ]
+    question = (
+        "Owners of cars hit by the phantom braking recall were told they would not need to book a garage "
+        "appointment. How will most of them get the repair?"
+    )
+    sources = select_sources(question, passages, MiniLMEmbedder())
+    assert any("sent over the air" in s.text for s in sources)
 
 
 @pytest.fixture(scope="module")
