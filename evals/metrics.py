@@ -154,6 +154,10 @@ RATES: dict[
         lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r],
         lambda r: not r["abstained"] and r["scores"]["contains"] < 1.0,
     ),
+    "second_reading": (
+        lambda rows: [r for r in rows if not r["abstained"] and not r.get("error")],
+        lambda r: bool(r.get("first_reply")),
+    ),
     "reply_contains_gold": (
         lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r and "raw" in r],
         _reply_right,

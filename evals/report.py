@@ -23,6 +23,7 @@ METRICS = [
     ("answer_contains_gold", "answer contains a gold answer (answerable)"),
     ("answered_but_wrong", "answered but wrong (of the answers given)"),
     ("answerable_answered_wrong", "answerable questions answered wrongly (neither right nor declined)"),
+    ("second_reading", "answers given on a second reading, after the checks rejected the first reply"),
     ("reply_contains_gold", "the model's reply before the checks contains a gold answer (answerable)"),
     ("right_reply_declined", "right replies that the checks declined"),
     ("key_points_covered", "synthesis: key points covered"),

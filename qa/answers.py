@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from qa.llm import LLM, Deadline, LLMError, Usage
 from qa.passages import Passage
 from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
 from qa.retriever import Filters, Retriever
+from qa.second_chance import second_chance_sources
 
 NOT_IN_ARTICLES = "The articles don't say."
 PASSAGES_PER_QUESTION = 4
@@ -114,11 +115,25 @@ class Answer:
     found: float | None = None
     """The model's probability that the sources hold the answer ("Found: Yes"; None if not reported)."""
     form: Form = Form.FACT
+    first_reply: str = ""
+    """The model's first reply when the checks rejected it and a second reading of the other
+    sources gave this answer ("" when the first reply stood, or the answer was declined)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["citations"] = [c.to_dict() for c in self.citations]
         return data
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One reading of the sources by the model: its "Found" probability, reply and verdict."""
+
+    found: float | None
+    raw: str
+    confidence: float | None
+    verdict: Verdict
+    first_token_at: float | None
 
 
 @dataclass(frozen=True)
@@ -198,14 +213,44 @@ class Answerer:
         if not sources:
             yield Done(self._abstain(question, standalone, passages, "nothing relevant was found", "", started))
             return
+        usage = Usage()
+        attempt = yield from self._attempt(standalone, sources, form, deadline, usage)
+        first_token_at = attempt.first_token_at
+        if not self.verifier.found_enough(attempt.found):
+            answer = self._abstain(question, standalone, passages, "the sources do not hold the answer", "", started)
+            answer.found, answer.form = attempt.found, form
+            yield Done(answer)
+            return
+        retry_sources = second_chance_sources(attempt.verdict, standalone, sources)
+        first_reply = ""
+        if retry_sources:
+            yield Status("The answer did not hold up against its sources; reading the other sources again…")
+            try:
+                retry = yield from self._attempt(standalone, retry_sources, form, deadline, Usage())
+            except LLMError:
+                retry = None  # out of time or model trouble: the first verdict stands
+            if retry is not None and self.verifier.found_enough(retry.found) and not retry.verdict.abstain:
+                first_reply, attempt, sources = attempt.raw, retry, retry_sources
+        timings = {
+            "retrieval_s": retrieved_at - started,
+            "first_token_s": (first_token_at or time.perf_counter()) - started,
+            "total_s": time.perf_counter() - started,
+        }
+        answer = self._compose(question, standalone, passages, sources, attempt.verdict, attempt.raw)
+        answer.timings, answer.prompt_tokens, answer.confidence = timings, usage.prompt_tokens, attempt.confidence
+        answer.verdict, answer.found, answer.form = attempt.verdict, attempt.found, form
+        answer.first_reply = first_reply
+        yield Done(answer)
+
+    def _attempt(
+        self, standalone: str, sources: list[Source], form: Form, deadline: Deadline, usage: Usage
+    ) -> Generator[Event, None, _Attempt]:
+        """One try: the "Found" step, then (when the model is sure enough) the reply, streamed as
+        tokens, and its check against ``sources``."""
         messages = build_messages(standalone, sources, form)
         found = self.llm.yes_probability(with_reply_start(messages, FOUND_PREFIX), deadline=deadline)
         if not self.verifier.found_enough(found):
-            answer = self._abstain(question, standalone, passages, "the sources do not hold the answer", "", started)
-            answer.found, answer.form = found, form
-            yield Done(answer)
-            return
-        usage = Usage()
+            return _Attempt(found, "", None, Verdict(declined=True), None)
         pieces: list[str] = []
         first_token_at = None
         reply = with_reply_start(messages, ANSWER_PREFIX)
@@ -220,16 +265,9 @@ class Answerer:
         yield Status("Checking every sentence against its source…")
         raw = "".join(pieces)
         confidence = answer_confidence(usage.tokens, standalone)
-        verdict = self.verifier.verify(raw, standalone, sources, confidence)
-        timings = {
-            "retrieval_s": retrieved_at - started,
-            "first_token_s": (first_token_at or time.perf_counter()) - started,
-            "total_s": time.perf_counter() - started,
-        }
-        answer = self._compose(question, standalone, passages, sources, verdict, raw)
-        answer.timings, answer.prompt_tokens, answer.confidence = timings, usage.prompt_tokens, confidence
-        answer.verdict, answer.found, answer.form = verdict, found, form
-        yield Done(answer)
+        return _Attempt(
+            found, raw, confidence, self.verifier.verify(raw, standalone, sources, confidence), first_token_at
+        )
 
     def evidence(
         self, standalone: str, form: Form = Form.FACT, filters: Filters | None = None

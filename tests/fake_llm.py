@@ -6,7 +6,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,17 +24,24 @@ class FakeLLM:
     def __init__(
         self,
         mode: str = "ok",
-        reply: str = "Zhao Leji heads it [1].",
+        reply: str | Sequence[str] = "Zhao Leji heads it [1].",
         delay: float = 5.0,
         found: float | None = None,
     ) -> None:
         self.mode = mode
-        self.reply = reply
+        self.replies = [reply] if isinstance(reply, str) else list(reply)
+        """Streamed replies in turn, the last one again once they run out (a second try's reply)."""
+        self.streamed = 0
         self.delay = delay
         self.found = found
         self.requests: list[dict] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+
+    def next_reply(self) -> str:
+        reply = self.replies[min(self.streamed, len(self.replies) - 1)]
+        self.streamed += 1
+        return reply
 
     @property
     def base_url(self) -> str:
@@ -72,7 +79,7 @@ class FakeLLM:
                     self._json(200, fake._found_reply(body))
                 elif mode == "slow":
                     time.sleep(fake.delay)
-                    self._stream(fake.reply)
+                    self._stream(fake.next_reply())
                 elif mode == "garbage":
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
@@ -96,7 +103,7 @@ class FakeLLM:
                     self.wfile.flush()
                     time.sleep(fake.delay)
                 else:
-                    self._stream(fake.reply)
+                    self._stream(fake.next_reply())
 
             def _json(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()

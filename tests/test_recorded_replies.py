@@ -1,0 +1,43 @@
+"""Model replies recorded from real eval runs (the question, the sources the pipeline showed, the raw
+reply; see ``evals.record``), replayed against today's checks: right answers the checks used to
+throw away are kept, and wrong ones are still withheld."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.metrics import contains_gold, strip_markers
+from evals.record import replayed_sources
+from qa.citations import Verifier
+from qa.second_chance import second_chance_sources
+
+CASES = [json.loads(line) for line in (Path(__file__).parent / "data" / "recorded_replies.jsonl").open()]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"] == "answer"], ids=lambda c: c["id"])
+def test_a_right_reply_is_kept(case: dict) -> None:
+    verdict = Verifier().verify(case["raw"], case["question"], replayed_sources(case))
+    assert not verdict.abstain, case["note"]
+    assert contains_gold(" ".join(s.text for s in verdict.kept), case["gold"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"] == "decline"], ids=lambda c: c["id"])
+def test_a_wrong_reply_is_withheld(case: dict) -> None:
+    assert not contains_gold(strip_markers(case["raw"]), case["gold"]) or not case["answerable"]
+    verdict = Verifier().verify(case["raw"], case["question"], replayed_sources(case))
+    assert verdict.abstain, case["note"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"] == "second-reading"], ids=lambda c: c["id"])
+def test_a_rejected_first_reply_is_read_again_without_what_misled_it_and_the_second_reply_kept(case: dict) -> None:
+    sources = replayed_sources(case)
+    first = Verifier().verify(case["first_reply"], case["question"], sources)
+    assert first.abstain and not contains_gold(strip_markers(case["first_reply"]), case["gold"])
+    second_sources = second_chance_sources(first, case["question"], sources)
+    assert 0 < len(second_sources) < len(sources)
+    second = Verifier().verify(case["raw"], case["question"], second_sources)
+    assert not second.abstain, case["note"]
+    assert contains_gold(" ".join(s.text for s in second.kept), case["gold"])
