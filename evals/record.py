@@ -56,7 +56,8 @@ def replayed_sources(case: dict[str, Any]) -> list[Source]:
         )
         if passage is None:
             raise ValueError(f"{case['id']}: source [{s['number']}] lies in none of the recorded passages")
-        sources.append(Source(s["number"], s["text"], s["start"], s["end"], passage, 1.0))
+        dates = tuple(s.get("dates") or ())  # relative days read as dates, shown beside the sentence
+        sources.append(Source(s["number"], s["text"], s["start"], s["end"], passage, 1.0, dates))
     return sources
 
 

@@ -111,7 +111,14 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
             for c in answer.citations
         ],
         sources=[
-            {"number": s.number, "article_id": s.article_id, "start": s.start, "end": s.end, "text": s.text}
+            {
+                "number": s.number,
+                "article_id": s.article_id,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "dates": list(s.dates),
+            }
             for s in sources
         ],
         passages=[

@@ -13,7 +13,7 @@ from index.embeddings import MiniLMEmbedder
 from index.pipeline import Indexer
 from index.settings import Settings
 from qa.answers import Answerer, Done, Retrieved, Status, Token
-from qa.citations import Check, Verifier, support
+from qa.citations import Check, Verifier, gives_the_asked_quantity, support
 from qa.evidence import Source, select_sources
 from qa.forms import Form, question_form
 from qa.llm import LLM
@@ -215,6 +215,20 @@ def test_a_scene_the_sources_do_not_tell_is_another_story() -> None:
         ),
     )
     assert verdict.off_question and verdict.abstain
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "given"),
+    [
+        ("When the bank cut rates, how fast were prices rising?", "Prices were rising faster than expected.", False),
+        ("When the bank cut rates, how fast were prices rising?", "Prices rose 2.3% in the year to May.", True),
+        ("How far from the Yard is the Quad?", "The Quad is half a mile northwest of the Yard.", True),
+        ("By how much did the profit fall?", "Profit fell sharply.", False),
+        ("Who raised the alarm?", "A port clerk raised the alarm.", True),
+    ],
+)
+def test_a_question_for_a_quantity_is_answered_by_one(question: str, answer: str, given: bool) -> None:
+    assert gives_the_asked_quantity(question, answer) is given
 
 
 # ---- several sources for one sentence ----------------------------------------------------
