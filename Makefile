@@ -48,10 +48,14 @@ test: install browser $(AXE)
 	# at 100% of the two cores' 200%): llama.cpp's two threads stall whenever a test holds a core.
 	$(MAKE) eval-gate
 
-# The seed set and the fixed SQuAD 2.0 gate sample with the embedded model; fails when a score
-# falls under the floor set from measured figures, about two questions below them (closing notes
-# of issue 9: seed 0.900 / 0.917 / 0.109 / 0.705 key points / 2.0 sentences a summary, 0.845 of them
-# with a verified citation; SQuAD gate 0.767 / 0.500 / 0.133).
+# The seed set and two quiz-style sets (a scene, then the question, as news quizzes ask) with the
+# embedded model; fails when a score falls under the floor set from measured figures, about two
+# questions below them. Seed (closing notes of issue 25): 0.900 / 0.917 / 0.087 / 0.705 key points /
+# 2.06 sentences a summary, 0.908 of them with a verified citation. news-long (34 questions, 29
+# answerable, over 44 fictional articles): 0.759 contains gold, 0.103 answerable declined.
+# squad-quiz, its fixed sample of 40 (20 unanswerable) on untuned SQuAD titles: 0.75 / 0.80 / 0.05. The
+# plain SQuAD gate sample (evals/data/squad-gate) is still there for `citeqa eval`; the quiz sample
+# of the same titles took its place here, so that the gate takes about as long as before.
 eval-gate: install
 	$(BIN)/citeqa --home .citeqa-ci eval --fresh --out evals/runs/ci-seed \
 	  --fail-under answer_contains_gold=0.83 \
@@ -60,9 +64,13 @@ eval-gate: install
 	  --fail-under key_points_covered=0.60 \
 	  --fail-under synthesis_sentences=1.70 \
 	  --fail-under synthesis_sentences_supported=0.75
-	$(BIN)/citeqa --home .citeqa-ci eval evals/data/squad-gate --fresh --out evals/runs/ci-squad \
-	  --fail-under answer_contains_gold=0.70 \
-	  --fail-under abstention_recall=0.42 \
+	$(BIN)/citeqa --home .citeqa-ci eval evals/data/news-long --fresh --out evals/runs/ci-news-long \
+	  --fail-under answer_contains_gold=0.69 \
+	  --fail-under false_abstention=0.17 \
+	  --fail-under evidence_recall=0.86
+	$(BIN)/citeqa --home .citeqa-ci eval evals/data/squad-quiz --limit 40 --fresh --out evals/runs/ci-squad-quiz \
+	  --fail-under answer_contains_gold=0.60 \
+	  --fail-under abstention_recall=0.70 \
 	  --fail-under false_abstention=0.20
 
 lint: install

@@ -370,7 +370,7 @@ def model_stop_command(settings: Settings) -> None:
     "--fail-under",
     multiple=True,
     metavar="METRIC=VALUE",
-    help="Exit 1 when METRIC (e.g. f1, abstention_recall) is under VALUE; `false_abstention`, `answered_but_wrong` and times fail when over.",
+    help="Exit 1 when METRIC (e.g. f1, abstention_recall) is under VALUE; `false_abstention`, `answered_but_wrong`, `answerable_answered_wrong`, `right_reply_declined` and times fail when over.",
 )
 @_llm_options
 @click.pass_obj
@@ -440,6 +440,9 @@ def eval_command(
         sys.exit(1)
 
 
+_LOWER_IS_BETTER = ("false_abstention", "answered_but_wrong", "answerable_answered_wrong", "right_reply_declined")
+
+
 def _threshold_failures(summary: dict[str, float], rules: tuple[str, ...]) -> list[str]:
     failures = []
     for rule in rules:
@@ -447,7 +450,7 @@ def _threshold_failures(summary: dict[str, float], rules: tuple[str, ...]) -> li
         if metric not in summary or not raw:
             raise click.UsageError(f"--fail-under {rule!r}: use METRIC=VALUE with a metric of the report")
         value, limit = summary[metric], float(raw)
-        lower_is_better = metric in ("false_abstention", "answered_but_wrong") or metric.endswith(("_p50", "_p95"))
+        lower_is_better = metric in _LOWER_IS_BETTER or metric.endswith(("_p50", "_p95"))
         if (value > limit) if lower_is_better else (value < limit):
             failures.append(f"{metric} = {value:.3f} (limit {limit})")
     return failures
