@@ -116,7 +116,7 @@ class Rate:
 
 def _reply_right(row: dict[str, Any]) -> bool:
     """The model's own reply, before the checks, holds a gold answer."""
-    return contains_gold(strip_markers(row.get("raw") or ""), row["gold"])
+    return contains_gold(strip_markers(row.get("raw") or ""), row.get("gold") or ())
 
 
 def _answerable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
