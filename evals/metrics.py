@@ -123,6 +123,16 @@ def _answerable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["answerable"]]
 
 
+def _factoid(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answerable questions scored by their gold answers (synthesis ones are scored by key points)."""
+    return [r for r in _answerable(rows) if "key_points_covered" not in r]
+
+
+def _given(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answers given: neither declined nor lost to an error."""
+    return [r for r in rows if not r["abstained"] and not r.get("error")]
+
+
 def _found(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in _answerable(rows) if "article_in_passages" in r]
 
@@ -130,14 +140,8 @@ def _found(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 RATES: dict[
     str, tuple[Callable[[Sequence[dict[str, Any]]], list[dict[str, Any]]], Callable[[dict[str, Any]], bool]]
 ] = {
-    "answer_contains_gold": (
-        lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r],
-        lambda r: r["scores"]["contains"] >= 1.0,
-    ),
-    "answered_but_wrong": (
-        lambda rows: [r for r in rows if not r["abstained"] and not r.get("error")],
-        answered_wrongly,
-    ),
+    "answer_contains_gold": (_factoid, lambda r: r["scores"]["contains"] >= 1.0),
+    "answered_but_wrong": (_given, answered_wrongly),
     "cited_passage_has_gold": (
         lambda rows: [r for r in _answerable(rows) if not r["abstained"]],
         lambda r: bool(r["cited_passage_has_gold"]),
@@ -150,20 +154,11 @@ RATES: dict[
         lambda rows: [r for r in _found(rows) if r["article_in_passages"]],
         lambda r: bool(r["evidence_has_gold"]),
     ),
-    "answerable_answered_wrong": (
-        lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r],
-        lambda r: not r["abstained"] and r["scores"]["contains"] < 1.0,
-    ),
-    "second_reading": (
-        lambda rows: [r for r in rows if not r["abstained"] and not r.get("error")],
-        lambda r: bool(r.get("first_reply")),
-    ),
-    "reply_contains_gold": (
-        lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r and "raw" in r],
-        _reply_right,
-    ),
+    "answerable_answered_wrong": (_factoid, lambda r: not r["abstained"] and r["scores"]["contains"] < 1.0),
+    "second_reading": (_given, lambda r: bool(r.get("first_reply"))),
+    "reply_contains_gold": (lambda rows: [r for r in _factoid(rows) if "raw" in r], _reply_right),
     "right_reply_declined": (
-        lambda rows: [r for r in _answerable(rows) if "key_points_covered" not in r and _reply_right(r)],
+        lambda rows: [r for r in _factoid(rows) if _reply_right(r)],
         lambda r: bool(r["abstained"]),
     ),
 }

@@ -25,6 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 import bm25s.stopwords
 import Stemmer
@@ -160,9 +161,11 @@ def claim_names(claim: str, question: str) -> set[str]:
     return found
 
 
-def _names_inside_sentences(text: str) -> set[str]:
-    """Stemmed capitalised words that do not open their sentence: names by spelling, not by place."""
-    return {name for start, end in split_sentences(text) for name in names(text[start:end].split(" ", 1)[-1])}
+@lru_cache(maxsize=64)
+def _names_inside_sentences(text: str) -> frozenset[str]:
+    """Stemmed capitalised words that do not open their sentence: names by spelling, not by place.
+    Cached: it is read of the same question for every claim against every source."""
+    return frozenset(name for start, end in split_sentences(text) for name in names(text[start:end].split(" ", 1)[-1]))
 
 
 def key_terms(question: str) -> set[str]:

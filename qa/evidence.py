@@ -121,15 +121,14 @@ def select_sources(
     if not candidates:
         return []
     _scene, ask = split_scene(question)
-    asks = [question, ask] if ask != question else [question]
-    vectors = embedder.embed(asks + [c[3] for c in candidates])
+    weighted = [(question, 1.0)] if ask == question else [(question, 1 - ASK_WEIGHT), (ask, ASK_WEIGHT)]
+    vectors = embedder.embed([text for text, _weight in weighted] + [c[3] for c in candidates])
     words = [set(tokenize([c[3]])[0]) for c in candidates]
     relevance = np.zeros(len(candidates))
-    for n, text in enumerate(asks):
-        cosine = vectors[len(asks) :] @ vectors[n]
+    for n, (text, weight) in enumerate(weighted):
+        cosine = vectors[len(weighted) :] @ vectors[n]
         asked = set(tokenize([text])[0])
         overlap = np.array([len(asked & w) / max(1, len(asked)) for w in words])
-        weight = 1.0 if len(asks) == 1 else (1 - ASK_WEIGHT if n == 0 else ASK_WEIGHT)
         relevance += weight * (0.5 * cosine + 0.5 * overlap)
     rank_prior = np.array([1.0 / (1 + 0.25 * (c[0].rank - 1)) for c in candidates])
     lead = np.array([1.0 + LEAD_BONUS if c[1] < LEAD_CHARS else 1.0 for c in candidates])

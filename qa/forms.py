@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 from index.sentences import split_sentences
 
@@ -31,12 +32,14 @@ _SYNTHESIS = re.compile(
 )
 
 
+@lru_cache(maxsize=64)
 def split_scene(question: str) -> tuple[str, str]:
     """(scene, ask): a long question's sentences that set the scene, and its last sentence, which
     asks. "Police arrested 31 men this week ... at a street festival. Where was the event?" asks
     "Where was the event?"; the scene tells which story, and a reply need not repeat it. The ask
     is the run of questions at the end ("Who won? And by how much?"); a request without a question
-    mark ("Summarize the article. In three points.") and a question of one sentence are all ask."""
+    mark ("Summarize the article. In three points.") and a question of one sentence are all ask.
+    Cached: the checks ask it for every claim against every source of one answer."""
     question = " ".join((question or "").split())
     spans = split_sentences(question)
     start = len(question)
