@@ -252,9 +252,10 @@ def support(claim: str, question: str, source_text: str, before: str = "", artic
         return 0.0
     if not all(_present(name, source_terms) for name in added):
         return 0.0
-    nearby = source_terms | terms(before)
+    # Numbers as numbers too: "100,000" is the terms "100" and "000" but the number "100000".
+    nearby = source_terms | numbers(source_text) | terms(before) | numbers(before)
     if article and added and _ASKS_FOR_A_THING.match(split_scene(question)[1]):
-        nearby |= terms(article)
+        nearby |= terms(article) | numbers(article)
     shared = (claimed & asked_names) | (numbers(claim) & numbers(question))
     if not all(_present(name, nearby) for name in shared):
         return 0.0

@@ -231,6 +231,18 @@ def test_a_question_for_a_quantity_is_answered_by_one(question: str, answer: str
     assert gives_the_asked_quantity(question, answer) is given
 
 
+def test_a_figure_with_a_thousands_separator_taken_from_the_question_is_found_in_the_source() -> None:
+    # Recorded on news-long: the right reply was declined because "100,000" of the question was
+    # looked for among the source's words ("100", "000") rather than its numbers.
+    verdict = verifier.verify(
+        "Clinics counted 37 cases of measles per 100,000 children in March [1].",
+        "Measles is back in the valley's schools. How many cases per 100,000 children did clinics count in March?",
+        text_sources("Clinics counted 37 cases of measles per 100,000 children in March, the health office said."),
+    )
+    assert verdict.sentences[0].state is Check.VERIFIED
+    assert not verdict.abstain
+
+
 # ---- several sources for one sentence ----------------------------------------------------
 
 
