@@ -35,6 +35,7 @@ def recorded_case(row: dict[str, Any], run: str, expect: str, note: str = "") ->
         "answerable": row["answerable"],
         "sources": row["sources"],
         "passages": row["passages"],
+        "source_passages": row.get("source_passages", []),
         "raw": row["raw"],
         "first_reply": row.get("first_reply", ""),
         "expect": expect,
@@ -44,9 +45,10 @@ def recorded_case(row: dict[str, Any], run: str, expect: str, note: str = "") ->
 
 def replayed_sources(case: dict[str, Any]) -> list[Source]:
     """The case's sources as the checks saw them, each inside the passage it was cut from."""
+    shown = case["passages"] + case.get("source_passages", [])  # retrieved passages, then whole articles
     passages = [
         Passage(p["text"], p["article_id"], "", "", "", "", "", p["start"], p["end"], rank, 1.0)
-        for rank, p in enumerate(case["passages"], 1)
+        for rank, p in enumerate(shown, 1)
     ]
     sources = []
     for s in case["sources"]:

@@ -124,6 +124,12 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         passages=[
             {"article_id": p.article_id, "start": p.start, "end": p.end, "text": p.text} for p in answer.passages
         ],
+        # A source read from its whole article, outside the passages (qa.evidence), and that article.
+        source_passages=[
+            {"article_id": p.article_id, "start": p.start, "end": p.end, "text": p.text}
+            for p in dict.fromkeys(s.passage for s in sources)
+            if p not in answer.passages
+        ],
         scores=score_answer(question.answerable, answer.abstained, answer.text, question.answers),
         markers_written=written,
         markers_verified=verified,

@@ -24,7 +24,8 @@ from qa.retriever import Filters, Retriever
 from qa.second_chance import second_chance_sources
 
 NOT_IN_ARTICLES = "The articles don't say."
-PASSAGES_PER_QUESTION = 4
+PASSAGES_PER_QUESTION = 5
+WHOLE_ARTICLES = True
 ANSWER_MAX_TOKENS = {Form.FACT: 80, Form.SYNTHESIS: 200}
 """Five short cited sentences fit in 200 tokens; a reply that loops stops there."""
 _REFERS_BACK = re.compile(
@@ -275,7 +276,8 @@ class Answerer:
         """What the model will be shown for a (standalone) question: the passages retrieval found
         and the numbered source sentences chosen from them."""
         passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=filters)
-        return passages, select_sources(standalone, passages, self.retriever.embedder, form)
+        articles = self.retriever.whole_articles(passages) if WHOLE_ARTICLES else []
+        return passages, select_sources(standalone, passages, self.retriever.embedder, form, articles)
 
     @staticmethod
     def needs_rewrite(question: str, history: Sequence[tuple[str, str]]) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -370,6 +370,22 @@ class Retriever:
                     self._article_cache.pop(next(iter(self._article_cache)))
                 self._article_cache[article.article_hash] = (article, text)
         return {h: self._article_cache[h] for h in hashes if h in self._article_cache}
+
+    def whole_articles(self, passages: Sequence[Passage]) -> list[Passage]:
+        """The articles of ``passages``, each whole as one passage at the best rank of its passages.
+
+        The evidence step reads these for the answer sentence a passage left out: a news article
+        retells its story first and answers the asker's detail paragraphs later, and the chunk
+        that matched the question is often the retelling (issue 25)."""
+        best: dict[str, Passage] = {}
+        for passage in sorted(passages, key=lambda p: p.rank):
+            best.setdefault(passage.article_hash, passage)
+        articles = self._articles(list(best))
+        return [
+            replace(passage, text=articles[hash_][1], start=0, end=len(articles[hash_][1]), chunk_ids=())
+            for hash_, passage in best.items()
+            if hash_ in articles
+        ]
 
     def article_text(self, article_id: str) -> tuple[str, StoredArticle] | None:
         """The full text and record of an article, by public id or content hash (for showing a source)."""
