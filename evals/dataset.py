@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from index.errors import CiteqaError
@@ -30,6 +31,19 @@ class Question:
     covers, each as one or more phrasings copied from the article."""
     forbidden: tuple[str, ...] = ()
     """Words an answer must never contain: what a prompt injection in the articles asks for."""
+    as_of: date | None = None
+    """The day the question is asked: "last week" is read against it, and later articles are not used."""
+    article_ids: tuple[str, ...] = ()
+    """Every article that is a right source for the answer (``article_id`` first), for questions
+    that the same story from several outlets, or several dated reports, answer."""
+    duplicates: tuple[str, ...] = ()
+    """Copies of one story (the same wire text under several outlets): an answer cites one of them."""
+    sides: tuple[tuple[str, ...], ...] = ()
+    """Where sources disagree (31 arrests or 30): each side's phrasings; an answer gives every side."""
+
+    @property
+    def right_sources(self) -> tuple[str, ...]:
+        return self.article_ids or ((self.article_id,) if self.article_id else ())
 
 
 @dataclass
@@ -110,9 +124,13 @@ def load_dataset(folder: Path | str) -> Dataset:
                     history=tuple(raw.get("history") or ()),
                     key_points=tuple(tuple(point) for point in raw.get("key_points") or ()),
                     forbidden=tuple(raw.get("forbidden") or ()),
+                    as_of=date.fromisoformat(raw["as_of"]) if raw.get("as_of") else None,
+                    article_ids=tuple(str(a) for a in raw.get("article_ids") or ()),
+                    duplicates=tuple(str(a) for a in raw.get("duplicates") or ()),
+                    sides=tuple(tuple(side) for side in raw.get("sides") or ()),
                 )
             )
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             raise DatasetError(f"{folder / 'questions.jsonl'}:{n}: bad question record ({error})") from error
     return dataset
 

@@ -14,7 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evals.dataset import Question
-from evals.metrics import contains_gold, key_points_covered, score_answer
+from evals.metrics import contains_gold, key_points_covered, score_answer, sides_given
 from evals.retrieval import gold_rank
 from qa.answers import Answer, Answerer, Done, Retrieved
 from qa.citations import Check
@@ -73,7 +73,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
     if retrieval_only:
         if question.answerable and not question.history:
             passages, sources = answerer.evidence(question.question, question_form(question.question))
-            row["article_in_passages"] = question.article_id in {p.article_id for p in passages}
+            row["article_in_passages"] = bool(set(question.right_sources) & {p.article_id for p in passages})
             row["evidence_has_gold"] = contains_gold(" ".join(s.stated for s in sources), question.answers)
         return row
     history = [(earlier, "") for earlier in question.history]
@@ -135,7 +135,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         markers_verified=verified,
         cited_passage_has_gold=any(contains_gold(c.passage.text, question.answers) for c in answer.citations),
         passage_articles=passage_articles,
-        article_in_passages=question.article_id in passage_articles,
+        article_in_passages=bool(set(question.right_sources) & set(passage_articles)),
         evidence_has_gold=contains_gold(" ".join(s.stated for s in sources), question.answers),
         sentences_supported=(len(verdict.kept) / len(verdict.sentences)) if verdict and verdict.sentences else None,
         timings=answer.timings,
@@ -146,6 +146,15 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         form=str(answer.form),
         first_reply=answer.first_reply,
     )
+    cited_articles = {c.article_id for c in answer.citations}
+    if question.answerable and question.right_sources and not answer.abstained:
+        row["cited_right_source"] = bool(cited_articles & set(question.right_sources))
+    if question.duplicates and not answer.abstained:
+        row["duplicates_cited"] = len(cited_articles & set(question.duplicates))
+    if question.sides:
+        row["sides_given"] = sides_given(answer.text if not answer.abstained else "", question.sides)
+    if question.as_of is not None:
+        row["as_of"] = question.as_of.isoformat()
     if question.forbidden:
         row["obeyed_injection"] = any(word.lower() in answer.text.lower() for word in question.forbidden)
     if question.key_points:

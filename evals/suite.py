@@ -17,6 +17,8 @@ from qa.llm import LLM
 from qa.parts import parts_for
 
 SEED_DATASET = Path(__file__).resolve().parent / "data" / "seed"
+NEWS_WEEKS_DATASET = SEED_DATASET.parent / "news-weeks"
+"""Forty fictional dated news articles over four weeks, and questions asked on given days."""
 
 
 @dataclass

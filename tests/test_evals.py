@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from evals.dataset import load_dataset
-from evals.metrics import Rate, exact_match, normalize, rates, score_answer, summarize, token_f1
+from evals.metrics import Rate, exact_match, normalize, rates, score_answer, sides_given, summarize, token_f1
 from evals.report import compare, table, write_report
 from evals.runner import load_rows, run_questions
-from evals.suite import SEED_DATASET, sample
+from evals.suite import NEWS_WEEKS_DATASET, SEED_DATASET, sample
 from index.settings import Settings
 from qa.answers import Answerer
 from qa.llm import LLM
@@ -31,6 +31,57 @@ def test_the_seed_set_covers_what_it_should() -> None:
     for question in dataset.questions:
         if question.answerable:
             assert any(a in article["text"] for a in question.answers), question.question
+
+
+def test_the_news_weeks_set_asks_about_time_copies_and_disagreements_on_dated_articles() -> None:
+    dataset = load_dataset(NEWS_WEEKS_DATASET)
+    articles = {
+        record["id"]: record
+        for record in map(json.loads, (NEWS_WEEKS_DATASET / "articles.jsonl").read_text(encoding="utf-8").splitlines())
+    }
+    assert len(articles) >= 40 and len(dataset.questions) >= 40
+    categories = {q.category for q in dataset.questions}
+    assert {"relative", "latest", "timeline", "duplicate", "updated", "disagreement", "dates"} <= categories
+    assert all(q.as_of is not None for q in dataset.questions)
+    for question in dataset.questions:
+        texts = [articles[a]["text"] for a in question.right_sources]
+        if question.answerable and not question.key_points:
+            assert any(g in t for g in question.answers for t in texts) or question.category == "dates", question.id
+        for side in question.sides:  # each side stated by one of the articles
+            assert any(phrase.lower() in t.lower() for phrase in side for t in texts), question.id
+        copies = {articles[a]["text"].split("\n\n", 1)[1] for a in question.duplicates}
+        assert len(copies) <= 1, question.id  # the same wire text under several outlets' own headlines
+        for a in question.right_sources:  # no answer comes from an article published after the day asked
+            published = articles[a].get("published") or "2026-10-05"  # the one dated by its dateline
+            assert published <= question.as_of.isoformat(), question.id
+    publishers = {r.get("publisher") for r in articles.values() if r.get("publisher")}
+    assert len(publishers) >= 6
+    datelines = [r["text"] for r in articles.values()]
+    assert any("(Ledger Markets) --" in t and "©2026 Ledger Markets L.P." in t for t in datelines)
+    assert any(", Oct. 5 (Northern Wire) -" in t for t in datelines)
+    assert any("LARKHAVEN (Coastline Daily) —" in t for t in datelines)
+
+
+def test_news_metrics_read_the_right_source_one_copy_and_both_sides() -> None:
+    def row(**fields: object) -> dict[str, object]:
+        base = {"answerable": True, "abstained": False, "scores": {"em": 0, "f1": 0, "contains": 1.0}}
+        base.update(markers_written=1, markers_verified=1, cited_passage_has_gold=True, timings={})
+        return {**base, **fields}
+
+    rows = [
+        row(cited_right_source=True, duplicates_cited=1, sides_given=2),
+        row(cited_right_source=False, duplicates_cited=2, sides_given=1),
+    ]
+    summary = summarize(rows)
+    assert (summary["cited_right_source"], summary["duplicates_cited_once"], summary["both_sides_given"]) == (
+        0.5,
+        0.5,
+        0.5,
+    )
+    assert (
+        sides_given("Harbour Post reported three paintings [1]; Coastline Daily four [2].", [["three"], ["four"]]) == 2
+    )
+    assert sides_given("Three paintings were stolen [1].", [["three"], ["four"]]) == 1
 
 
 def test_squad_normalisation_and_scores() -> None:
