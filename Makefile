@@ -50,13 +50,13 @@ test: install browser $(AXE)
 
 # The seed set and two quiz-style sets (a scene, then the question, as news quizzes ask) with the
 # embedded model; fails when a score falls under the floor set from measured figures, about two
-# questions below them. Seed (closing notes of issue 25): 0.900 / 0.917 / 0.087 / 0.705 key points /
-# 2.06 sentences a summary, 0.908 of them with a verified citation. news-long (51 questions, 43
-# answerable, over 50 fictional articles): 0.744 contains gold, 0.163 answerable declined, 0.953
-# evidence recall.
-# squad-quiz, its fixed sample of 40 (20 unanswerable) on untuned SQuAD titles: 0.75 / 0.80 / 0.05. The
-# plain SQuAD gate sample (evals/data/squad-gate) is still there for `citeqa eval`; the quiz sample
-# of the same titles took its place here, so that the gate takes about as long as before.
+# questions below them. Figures of the runs at f73a63f (closing notes of issue 25): seed 0.867
+# contains gold / 0.917 unanswerable declined / 0.022 answerable declined / 0.721 key points / 2.06
+# sentences a summary, 0.970 of them with a verified citation; news-long (51 questions, 43
+# answerable, over 200 fictional articles) 0.698 contains gold, 0.116 answerable declined, 0.857
+# evidence recall; squad-quiz, its fixed sample of 40 (20 unanswerable) on untuned SQuAD titles,
+# 0.75 / 0.75 / 0.05. The plain SQuAD gate sample (evals/data/squad-gate) is still there for
+# `citeqa eval`; the quiz sample of the same titles took its place here.
 eval-gate: install
 	$(BIN)/citeqa --home .citeqa-ci eval --fresh --out evals/runs/ci-seed \
 	  --fail-under answer_contains_gold=0.83 \
@@ -66,9 +66,9 @@ eval-gate: install
 	  --fail-under synthesis_sentences=1.70 \
 	  --fail-under synthesis_sentences_supported=0.75
 	$(BIN)/citeqa --home .citeqa-ci eval evals/data/news-long --fresh --out evals/runs/ci-news-long \
-	  --fail-under answer_contains_gold=0.69 \
-	  --fail-under false_abstention=0.21 \
-	  --fail-under evidence_recall=0.90
+	  --fail-under answer_contains_gold=0.65 \
+	  --fail-under false_abstention=0.17 \
+	  --fail-under evidence_recall=0.80
 	$(BIN)/citeqa --home .citeqa-ci eval evals/data/squad-quiz --limit 40 --fresh --out evals/runs/ci-squad-quiz \
 	  --fail-under answer_contains_gold=0.60 \
 	  --fail-under abstention_recall=0.70 \
