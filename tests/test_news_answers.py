@@ -13,6 +13,7 @@ from index.settings import Settings
 from qa.answers import Answerer
 from qa.llm import LLM
 from tests.fake_llm import FakeLLM
+from ui.render import answer_html
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,10 @@ def test_a_week_in_which_nothing_was_reported_is_answered_without_the_model(news
     assert answer.abstained
     assert "rates" not in " ".join(p.article_id for p in answer.passages)
     assert not [r for r in fake.requests if r.get("stream")]
+    # The reader is told what was searched, in words and dates.
+    scope = "last week (12 October 2026 to 22 October 2026)"
+    assert answer.time_scope == scope and answer.reason == f"nothing relevant was published {scope}"
+    assert f"Searched articles published {scope}." in answer_html(answer, 1)
 
 
 def test_nothing_published_after_the_day_asked_is_used(news_settings: Settings) -> None:
