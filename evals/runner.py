@@ -72,7 +72,9 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         row["gold_rank"] = gold_rank(answerer.retriever, question, "hybrid")
     if retrieval_only:
         if question.answerable and not question.history:
-            passages, sources = answerer.evidence(question.question, question_form(question.question))
+            passages, sources = answerer.evidence(
+                question.question, question_form(question.question), as_of=question.as_of
+            )
             row["article_in_passages"] = bool(set(question.right_sources) & {p.article_id for p in passages})
             row["evidence_has_gold"] = contains_gold(" ".join(s.stated for s in sources), question.answers)
         return row
@@ -80,7 +82,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
     sources: list[Source] = []
     answer: Answer | None = None
     try:
-        for event in answerer.stream(question.question, history):
+        for event in answerer.stream(question.question, history, as_of=question.as_of):
             if isinstance(event, Retrieved):
                 sources = event.sources
             elif isinstance(event, Done):
@@ -145,6 +147,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         found=answer.found,
         form=str(answer.form),
         first_reply=answer.first_reply,
+        time_scope=answer.time_scope,
     )
     cited_articles = {c.article_id for c in answer.citations}
     if question.answerable and question.right_sources and not answer.abstained:

@@ -26,7 +26,7 @@ from email.utils import parsedate_to_datetime
 
 from index.errors import CiteqaError
 
-__all__ = ["MONTH_NAMES", "DateError", "date_precision", "normalize_date"]
+__all__ = ["MONTH_NAMES", "WEEKDAYS", "DateError", "date_precision", "long_date", "normalize_date"]
 
 MONTH_NAMES = (
     "January",
@@ -43,6 +43,15 @@ MONTH_NAMES = (
     "December",
 )
 """English month names, January first: how a date is written for a reader."""
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""Weekday names as ``date.weekday()`` numbers them (Monday is 0), lower case."""
+
+
+def long_date(day: date) -> str:
+    """A day as a reader writes it: "5 March 2026"."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 _MONTHS = {
     name: number
     for number, names in enumerate(

@@ -105,12 +105,16 @@ def _where(where: ChunkFilter) -> tuple[str, list[object]]:
     if where.article_ids:
         clauses.append(f"c.article_id IN ({','.join('?' * len(where.article_ids))})")
         values += list(where.article_ids)
+    dated: list[str] = []
     if where.published_from is not None:
-        clauses.append("c.published_hi >= ? AND c.published_hi > 0")
+        dated.append("c.published_hi >= ? AND c.published_hi > 0")
         values.append(where.published_from)
     if where.published_to is not None:
-        clauses.append("c.published_lo <= ? AND c.published_lo > 0")
+        dated.append("c.published_lo <= ? AND c.published_lo > 0")
         values.append(where.published_to)
+    if dated:
+        both = " AND ".join(dated)
+        clauses.append(f"(c.published_lo = 0 OR ({both}))" if where.keep_undated else both)
     return ("".join(f" AND {clause}" for clause in clauses), values)
 
 

@@ -146,12 +146,15 @@ class StoredArticle(ArticleFields):
 class ChunkFilter:
     """Which chunks a search may return; empty fields do not restrict. Dates are YYYYMMDD bounds:
     a chunk passes when its article's date range meets ``[published_from, published_to]``, and
-    articles of unknown date are left out of any date-bounded search."""
+    articles of unknown date are left out of any date-bounded search unless ``keep_undated``."""
 
     publishers: tuple[str, ...] = ()
     article_ids: tuple[str, ...] = ()
     published_from: int | None = None
     published_to: int | None = None
+    keep_undated: bool = False
+    """Articles of unknown date pass the date bounds: a window read from a question's words ("last
+    week") cannot say that an undated text is not from then; a reader's own date filter can."""
 
     def __bool__(self) -> bool:
         return bool(self.publishers or self.article_ids or self.published_from or self.published_to)
@@ -161,6 +164,8 @@ class ChunkFilter:
             return False
         if self.article_ids and meta.article_id not in self.article_ids:
             return False
+        if self.keep_undated and meta.published_lo == 0:
+            return True
         if self.published_from is not None and (meta.published_hi == 0 or meta.published_hi < self.published_from):
             return False
         return not (self.published_to is not None and (meta.published_lo == 0 or meta.published_lo > self.published_to))

@@ -21,11 +21,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from index.dates import MONTH_NAMES
+from index.dates import WEEKDAYS, long_date
 
 __all__ = ["DateMention", "resolve_relative_dates"]
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MENTION = re.compile(
     r"\b(?:(?P<which>last|next|this|this coming|coming)\s+)?"
     r"(?:(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|(?P<unit>week|month|year)\b(?!-)"
@@ -58,8 +57,8 @@ class DateMention:
     def label(self) -> str:
         """ "Thursday: 5 March 2026", or a range for a week or a month."""
         if self.first == self.last:
-            return f"{self.words}: {_long(self.first)}"
-        return f"{self.words}: {_long(self.first)} to {_long(self.last)}"
+            return f"{self.words}: {long_date(self.first)}"
+        return f"{self.words}: {long_date(self.first)} to {long_date(self.last)}"
 
 
 def resolve_relative_dates(text: str, published: str) -> list[DateMention]:
@@ -88,7 +87,7 @@ def _days(match: re.Match[str], which: str, text: str, reference: date) -> tuple
         return day, day
     if match.group("unit"):
         return _period(match.group("unit").lower(), which, reference)
-    weekday = _WEEKDAYS.index(match.group("weekday").lower())
+    weekday = WEEKDAYS.index(match.group("weekday").lower())
     back = (reference.weekday() - weekday) % 7 or 7
     ahead = (weekday - reference.weekday()) % 7 or 7
     if which == "last":
@@ -134,7 +133,3 @@ def _points_ahead(text: str, at: int) -> bool:
     if re.search(r"\bwill\b", sentence):
         return True
     return not _BACK.search(sentence)  # "the teams meet on Saturday": the present speaks of what is to come
-
-
-def _long(day: date) -> str:
-    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"

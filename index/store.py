@@ -153,11 +153,17 @@ def _chroma_where(where: ChunkFilter) -> dict[str, Any] | None:
         clauses.append({PUBLISHER_KEY: {"$in": list(where.publishers)}})
     if where.article_ids:
         clauses.append({"article_id": {"$in": list(where.article_ids)}})
+    dated: list[dict[str, Any]] = []
     if where.published_from is not None:
-        clauses.append({"published_hi": {"$gte": where.published_from}})
+        dated.append({"published_hi": {"$gte": where.published_from}})
     if where.published_to is not None:
-        clauses.append({"published_lo": {"$lte": where.published_to}})
-        clauses.append({"published_lo": {"$gt": 0}})
+        dated.append({"published_lo": {"$lte": where.published_to}})
+        dated.append({"published_lo": {"$gt": 0}})
+    if dated and where.keep_undated:
+        within = dated[0] if len(dated) == 1 else {"$and": dated}
+        clauses.append({"$or": [{"published_lo": {"$eq": 0}}, within]})
+    else:
+        clauses += dated
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from index.settings import Settings
@@ -20,7 +21,8 @@ from qa.forms import SYNTHESIS_MAX_SENTENCES, Form, question_form
 from qa.llm import LLM, Deadline, LLMError, Usage
 from qa.passages import Passage
 from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
-from qa.retriever import Filters, Retriever
+from qa.question_time import prefer_newest, read_question_time
+from qa.retriever import RELEVANT_COSINE, Filters, Retriever
 from qa.second_chance import second_chance_sources
 
 NOT_IN_ARTICLES = "The articles don't say."
@@ -119,6 +121,8 @@ class Answer:
     first_reply: str = ""
     """The model's first reply when the checks rejected it and a second reading of the other
     sources gave this answer ("" when the first reply stood, or the answer was declined)."""
+    time_scope: str = ""
+    """The time the question named, as searched: "last week (23 November to 30 November 2026)"."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -186,40 +190,56 @@ class Answerer:
         self.llm = llm or LLM(self.settings)
         self.verifier = verifier or Verifier()
 
-    def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None) -> Answer:
-        for event in self.stream(question, history, filters):
+    def ask(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        filters: Filters | None = None,
+        as_of: date | None = None,
+    ) -> Answer:
+        for event in self.stream(question, history, filters, as_of):
             if isinstance(event, Done):
                 return event.answer
         raise AssertionError("stream ended without an answer")  # pragma: no cover
 
     def stream(
-        self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        filters: Filters | None = None,
+        as_of: date | None = None,
     ) -> Iterator[Event]:
-        """Events for one question. Raises ``RetrievalError`` for an empty question or index and
-        ``LLMError`` when the model cannot be reached; both carry a message for the user."""
+        """Events for one question. ``as_of`` is the day it is asked (today when None): "last week"
+        is read against it, and no article published after it is used. Raises ``RetrievalError``
+        for an empty question or index and ``LLMError`` when the model cannot be reached; both
+        carry a message for the user."""
         started = time.perf_counter()
         self.llm.start()  # the embedded model's start-up is not part of any answer's deadline
         deadline = self.llm.deadline()  # one for the whole answer: rewrite, Found step and reply
         if self.needs_rewrite(question, history):
             yield Status("Rewriting the follow-up as a full question…")
         standalone = self.standalone(question, history, deadline)
-        yield Status("Searching the articles…")
         form = question_form(standalone)
-        passages, sources = self.evidence(standalone, form, filters)
+        scope = read_question_time(standalone, as_of or date.today()).describe()
+        yield Status(f"Searching the articles published {scope}…" if scope else "Searching the articles…")
+        passages, sources = self.evidence(standalone, form, filters, as_of)
         retrieved_at = time.perf_counter()
         yield Retrieved(standalone, passages, sources)
         if sources:
             articles = len({s.article_id for s in sources})
             yield Status(f"Reading {_count(len(sources), 'source')} from {_count(articles, 'article')}…")
         if not sources:
-            yield Done(self._abstain(question, standalone, passages, "nothing relevant was found", "", started))
+            nothing = f"nothing relevant was published {scope}" if scope else "nothing relevant was found"
+            answer = self._abstain(question, standalone, passages, nothing, "", started)
+            answer.time_scope = scope
+            yield Done(answer)
             return
         usage = Usage()
         attempt = yield from self._attempt(standalone, sources, form, deadline, usage)
         first_token_at = attempt.first_token_at
         if not self.verifier.found_enough(attempt.found):
             answer = self._abstain(question, standalone, passages, "the sources do not hold the answer", "", started)
-            answer.found, answer.form = attempt.found, form
+            answer.found, answer.form, answer.time_scope = attempt.found, form, scope
             yield Done(answer)
             return
         retry_sources = second_chance_sources(attempt.verdict, standalone, sources)
@@ -240,7 +260,7 @@ class Answerer:
         answer = self._compose(question, standalone, passages, sources, attempt.verdict, attempt.raw)
         answer.timings, answer.prompt_tokens, answer.confidence = timings, usage.prompt_tokens, attempt.confidence
         answer.verdict, answer.found, answer.form = attempt.verdict, attempt.found, form
-        answer.first_reply = first_reply
+        answer.first_reply, answer.time_scope = first_reply, scope
         yield Done(answer)
 
     def _attempt(
@@ -271,11 +291,33 @@ class Answerer:
         )
 
     def evidence(
-        self, standalone: str, form: Form = Form.FACT, filters: Filters | None = None
+        self,
+        standalone: str,
+        form: Form = Form.FACT,
+        filters: Filters | None = None,
+        as_of: date | None = None,
     ) -> tuple[list[Passage], list[Source]]:
         """What the model will be shown for a (standalone) question: the passages retrieval found
-        and the numbered source sentences chosen from them."""
-        passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=filters)
+        and the numbered source sentences chosen from them. The time the question names ("last
+        week", read against ``as_of`` or today) narrows the search; "the latest" prefers the
+        newest of the passages about as relevant as the best."""
+        when = read_question_time(standalone, as_of or date.today())
+        narrowed = filters or Filters()
+        if when.window is not None:
+            narrowed = narrowed.within(*when.window)
+        elif as_of is not None:
+            narrowed = narrowed.within(None, as_of)
+        passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=narrowed)
+        if when.latest and len({p.published for p in passages if len(p.published) == 10}) > 1:
+            # Reports of several days: look wider, then the newest of the relevant first.
+            wider = self.retriever.search(standalone, k=2 * PASSAGES_PER_QUESTION, filters=narrowed)
+            passages = prefer_newest(wider, PASSAGES_PER_QUESTION)
+        if when.window is not None:
+            # A window holds few articles, so the search fills its places with whatever it has: a
+            # school-lunch report for "what did the bank decide last week?". Only dated passages
+            # close in meaning count then (undated ones were not narrowed: SQuAD's "Today, Warsaw
+            # has..."), and none means nothing relevant was published in that time.
+            passages = [p for p in passages if not p.published or (p.dense_score or 0.0) >= RELEVANT_COSINE]
         articles = self.retriever.whole_articles(passages) if WHOLE_ARTICLES else []
         return passages, select_sources(standalone, passages, self.retriever.embedder, form, articles)
 

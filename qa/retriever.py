@@ -70,6 +70,8 @@ class Filters:
     published_from: str | None = None
     """Earliest date (YYYY, YYYY-MM or YYYY-MM-DD); articles of unknown date are left out."""
     published_to: str | None = None
+    keep_undated: bool = False
+    """Articles of unknown date pass the date bounds (a window read from the question's words)."""
 
     def bounds(self) -> tuple[int | None, int | None]:
         low = _bound(self.published_from, first=True)
@@ -79,7 +81,29 @@ class Filters:
     def chunk_filter(self) -> ChunkFilter:
         """The store's form of this filter (raises ``BadFilterError`` for a date that is not one)."""
         low, high = self.bounds()
-        return ChunkFilter(self.publishers, self.article_ids, low, high)
+        return ChunkFilter(self.publishers, self.article_ids, low, high, self.keep_undated)
+
+    def within(self, first: date | None, last: date) -> Filters:
+        """This filter narrowed to articles published from ``first`` (None: any day) to ``last``;
+        undated articles are kept unless this filter already bounds the dates, as a reader's own
+        date filter does."""
+        low, high = self.bounds()
+        new_low = max(low or 0, _day_number(first) if first else 0)
+        new_high = min(high or 99991231, _day_number(last))
+        return replace(
+            self,
+            published_from=_day(new_low) if new_low else None,
+            published_to=_day(new_high),
+            keep_undated=self.keep_undated or (low is None and high is None),
+        )
+
+
+def _day_number(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def _day(value: int) -> str:
+    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
 
 
 def _bound(value: str | date | None, first: bool) -> int | None:

@@ -61,6 +61,7 @@ def test_the_server_lists_search_ask_and_get_article_with_their_inputs(home: Pat
     assert tools["search"].inputSchema["required"] == ["query"]
     assert set(tools["get_article"].inputSchema["properties"]) == {"article_id", "start", "end"}
     assert "cites" in tools["ask"].description
+    assert set(tools["ask"].inputSchema["properties"]) == {"question", "as_of"}
 
 
 def test_search_then_get_article_returns_the_exact_span_and_filters_apply(home: Path) -> None:
@@ -96,11 +97,13 @@ def test_bad_input_comes_back_as_a_tool_error_with_a_message(home: Path) -> None
             await session.call_tool("get_article", {"article_id": SEED_ID, "start": 10, "end": 10**7}),
             await session.call_tool("search", {"query": "delegation", "k": 0}),
             await session.call_tool("search", {"query": "   "}),
+            await session.call_tool("ask", {"question": "What happened last week?", "as_of": "4 November"}),
         )
 
-    missing, outside, bad_k, empty = session_run(home, script)
-    messages = [result.content[0].text for result in (missing, outside, bad_k, empty)]
-    assert all(result.isError for result in (missing, outside, bad_k, empty)), messages
+    missing, outside, bad_k, empty, bad_day = session_run(home, script)
+    messages = [result.content[0].text for result in (missing, outside, bad_k, empty, bad_day)]
+    assert all(result.isError for result in (missing, outside, bad_k, empty, bad_day)), messages
+    assert "as_of '4 November' is not a day" in messages[4]
     assert "no article 'no-such-article' is indexed" in messages[0]
     assert "outside article" in messages[1] and "characters" in messages[1]
     assert "k=0 is out of range" in messages[2]

@@ -21,6 +21,7 @@ from index.errors import CiteqaError
 from index.pipeline import Indexer
 from qa.answers import Answer, Answerer, Done, Retrieved, Status, Token
 from qa.llm import LLMError
+from qa.question_time import parse_as_of
 from qa.retriever import Filters, checked_k
 from ui import render
 from ui.shapes import CheckedAnswer, Hit, checked_answer, hit
@@ -172,11 +173,12 @@ class ChatApp:
 
     # ---- API for other tools (Gradio's own API) ---------------------------------------------
 
-    def api_ask(self, question: str) -> CheckedAnswer:
+    def api_ask(self, question: str, as_of: str = "") -> CheckedAnswer:
         """Answer a question: the checked answer (text with [n] markers, or an abstention and its
-        reason) and its citations, each with its article, span and quote (the MCP ``ask`` shape)."""
+        reason) and its citations, each with its article, span and quote (the MCP ``ask`` shape).
+        ``as_of`` (YYYY-MM-DD, empty for today) is the day "last week" is read from."""
         with _as_api_error():
-            return checked_answer(self.answerer.ask(question))
+            return checked_answer(self.answerer.ask(question, as_of=parse_as_of(as_of)))
 
     def api_search(self, query: str, k: int = 5) -> list[Hit]:
         """Passages for a query, best first (k from 1 to 50), with their exact spans and scores."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -215,6 +216,12 @@ def _with_llm(settings: Settings, model: str | None, base_url: str | None) -> Se
 @main.command("ask")
 @click.argument("question")
 @_filter_options
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Ask as on this day (YYYY-MM-DD; default today): 'last week' is read from it, later articles are not used.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
 @_llm_options
 @click.pass_obj
@@ -225,6 +232,7 @@ def ask_command(
     article_ids: tuple[str, ...],
     published_from: str | None,
     published_to: str | None,
+    as_of: datetime | None,
     as_json: bool,
     model: str | None,
     base_url: str | None,
@@ -236,7 +244,7 @@ def ask_command(
     filters = Filters(publishers, article_ids, published_from, published_to)
     answerer = _parts(_with_llm(settings, model, base_url)).answerer
     answer = None
-    for event in answerer.stream(question, filters=filters):
+    for event in answerer.stream(question, filters=filters, as_of=as_of.date() if as_of else None):
         if isinstance(event, Status) and not as_json:
             click.secho(event.text, err=True, dim=True)  # progress on stderr; only the checked answer on stdout
         elif isinstance(event, Done):
@@ -249,6 +257,8 @@ def ask_command(
 
 
 def _print_answer(answer) -> None:
+    if answer.time_scope:
+        click.echo(f"Searched articles published {answer.time_scope}.")
     if answer.abstained:
         click.secho(f"{answer.text} ({answer.reason})", bold=True)
         if answer.passages:

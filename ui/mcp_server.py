@@ -83,15 +83,19 @@ def build_server(settings: Settings) -> FastMCP:
         return await _off_the_loop(run)
 
     @server.tool()
-    async def ask(question: str, ctx: Context) -> CheckedAnswer:
+    async def ask(question: str, ctx: Context, as_of: str | None = None) -> CheckedAnswer:
         """A grounded answer from the indexed news articles: every sentence cites the exact span it
         comes from, checked against it; when the articles don't hold the answer it says so
-        (abstained=true, with the reason). Takes seconds to a minute on a CPU."""
+        (abstained=true, with the reason). Takes seconds to a minute on a CPU.
+
+        as_of: the day the question is asked, YYYY-MM-DD (default today): "last week" is read from
+        it and articles published after it are not used."""
         from qa.answers import Done, Status
+        from qa.question_time import parse_as_of
 
         def run() -> CheckedAnswer:
             step = 0
-            for event in parts().answerer.stream(question):
+            for event in parts().answerer.stream(question, as_of=parse_as_of(as_of)):
                 if isinstance(event, Status):
                     say(step, event.text)
                     step += 1

@@ -135,12 +135,17 @@ def answer_html(answer: Answer, turn: int) -> str:
     """One chat bubble: the checked answer (its text is text), every ``[n]`` a link to its source
     card, then the cards themselves, so each answer keeps its sources (and, on a phone, shows them
     right under it). Corrected and removed claims are marked."""
+    scope = (
+        f'<p class="cq-why">Searched articles published {text_only(answer.time_scope)}.</p>'
+        if answer.time_scope
+        else ""
+    )
     if answer.abstained:
         body = (
             f'<p class="cq-answer"><strong>{text_only(answer.text)}</strong></p>'
             f'<p class="cq-why">No answer: {text_only(answer.reason)}.</p>'
         )
-        return body + passages_block(answer.passages, "Closest passages (they do not answer the question)")
+        return body + scope + passages_block(answer.passages, "Closest passages (they do not answer the question)")
     text = _MARKER.sub(
         lambda m: (
             f'<a class="cq-cite" href="#{citation_anchor(turn, int(m.group(1)))}" '
@@ -150,7 +155,7 @@ def answer_html(answer: Answer, turn: int) -> str:
     )
     notes = [f"citation {STATE_NOTE[s.state]}: {text_only(s.text)}" for s in answer.sentences if s.state in STATE_NOTE]
     notes += [f"removed, no source supports it: <s>{text_only(d)}</s>" for d in answer.dropped]
-    parts = [f'<p class="cq-answer">{text}</p>']
+    parts = [f'<p class="cq-answer">{text}</p>', scope]
     if notes:
         parts.append('<ul class="cq-notes">' + "".join(f"<li>⚠ {n}</li>" for n in notes) + "</ul>")
     cards = "".join(citation_card(c, turn) for c in answer.citations)

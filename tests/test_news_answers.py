@@ -1,0 +1,72 @@
+"""Time in news questions, on the four-weeks fixture (real Chroma, the real embedder, model replies
+from a fake endpoint over HTTP): the day a question is asked and the time it names narrow the search."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from evals.suite import NEWS_WEEKS_DATASET
+from index.pipeline import Indexer
+from index.settings import Settings
+from qa.answers import Answerer
+from qa.llm import LLM
+from tests.fake_llm import FakeLLM
+from ui.render import answer_html
+
+
+@pytest.fixture(scope="module")
+def news_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = Settings().with_store(home=tmp_path_factory.mktemp("news") / "home")
+    report = Indexer(settings).index_paths([NEWS_WEEKS_DATASET / "articles.jsonl"])
+    assert report.failed == [] if hasattr(report, "failed") else True
+    return settings
+
+
+def answerer_with(settings: Settings, fake: FakeLLM) -> Answerer:
+    configured = settings.with_llm(base_url=fake.base_url, chat_model="fake", timeout_s=5)
+    return Answerer(configured, llm=LLM(configured))
+
+
+def test_last_week_searches_the_articles_of_last_week(news_settings: Settings) -> None:
+    reply = " On 29 October 2026, the National Bank cut its main interest rate to 3.25% [1]."
+    with FakeLLM("ok", reply=reply, found=0.95).running() as fake:
+        answer = answerer_with(news_settings, fake).ask(
+            "What did the National Bank do with interest rates last week?", as_of=date(2026, 11, 4)
+        )
+    assert {p.published for p in answer.passages} <= {
+        f"2026-{day}" for day in ("10-26", "10-28", "10-29", "10-30", "11-01")
+    }
+    assert "weeks:lm-rates-hold" not in {p.article_id for p in answer.passages}  # 8 October: not last week
+    assert not answer.abstained, answer.reason
+    assert answer.text.startswith("On 29 October 2026, the National Bank cut")
+    assert answer.citations[0].article_id == "weeks:lm-rates-cut"
+    assert answer.time_scope == "last week (26 October 2026 to 4 November 2026)"
+
+
+def test_a_week_in_which_nothing_was_reported_is_answered_without_the_model(news_settings: Settings) -> None:
+    with FakeLLM("ok", reply=" The bank held its rate at 3.5% [1].", found=0.95).running() as fake:
+        answer = answerer_with(news_settings, fake).ask(
+            "What did the National Bank decide about interest rates last week?", as_of=date(2026, 10, 22)
+        )
+    assert answer.abstained
+    assert "rates" not in " ".join(p.article_id for p in answer.passages)
+    assert not [r for r in fake.requests if r.get("stream")]
+    # The reader is told what was searched, in words and dates.
+    scope = "last week (12 October 2026 to 22 October 2026)"
+    assert answer.time_scope == scope and answer.reason == f"nothing relevant was published {scope}"
+    assert f"Searched articles published {scope}." in answer_html(answer, 1)
+
+
+def test_nothing_published_after_the_day_asked_is_used(news_settings: Settings) -> None:
+    with FakeLLM("ok", reply=" Islink offered 1.25 times the day rate [1].", found=0.95).running() as fake:
+        answer = answerer_with(news_settings, fake).ask("What did Islink offer its crews?", as_of=date(2026, 10, 6))
+    assert answer.passages and all(p.published <= "2026-10-06" for p in answer.passages)
+
+
+def test_the_latest_puts_the_newest_relevant_report_first(news_settings: Settings) -> None:
+    answerer = Answerer(news_settings.with_llm(base_url="http://127.0.0.1:9/v1", chat_model="unused"))
+    passages, sources = answerer.evidence("What is the latest result for Brackwater Rovers?", as_of=date(2026, 11, 2))
+    assert passages[0].article_id == "weeks:sd-rovers-port-wells"
+    assert sources
