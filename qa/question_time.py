@@ -10,9 +10,9 @@ day a question is asked) and gives:
   question names to the reference day: what happened last week may be reported this week ("doctors
   reported 94 cases last week", published on Thursday), but nothing published before last week
   reports it. Read: "today", "tonight", "this morning", "yesterday", a weekday ("on Friday", "last
-  Wednesday"), "this week", "last week", "the past week", "the past few days", "this weekend", "last
-  weekend", and a day of the month without a year ("on October 12", "12 October"), each also after
-  "since".
+  Wednesday"; not "until Saturday" or "next Friday", which point ahead), "this week", "last week",
+  "the past week", "the past few days", "this weekend", "last weekend", and a day of the month
+  without a year ("on October 12", "12 October"), each also after "since".
 - ``latest``: the question asks for the newest state of a story ("the latest", "now", "currently",
   "so far"), so the newest of the passages about as relevant as the best come first.
 
@@ -53,6 +53,8 @@ _WEEKDAY = re.compile(
     r"\b(?:(?P<last>last)\s+)?(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:'s)?\b",
     re.IGNORECASE,
 )
+_AHEAD = re.compile(r"\b(until|till|by|next|before|from|coming)\s+$", re.IGNORECASE)
+"""Words before a weekday that point ahead ("until Saturday", "next Friday"): no day to search from."""
 _MONTH_DAY = re.compile(
     rf"\b(?:(?P<month>{_MONTH_PATTERN})\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?|(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<month2>{_MONTH_PATTERN}))\b"
     r"(?:,?\s+(?P<year>(?:19|20)\d\d))?",
@@ -116,7 +118,7 @@ def _first_day(question: str, today: date) -> tuple[date, str] | None:
     if match:
         return _period_start(match.group("which").lower(), match.group("unit").lower(), today), match.group(0)
     match = _WEEKDAY.search(question)
-    if match:
+    if match and not _AHEAD.search(question[: match.start()]):
         back = (today.weekday() - WEEKDAYS.index(match.group("weekday").lower())) % 7
         if match.group("last") and back == 0:
             back = 7

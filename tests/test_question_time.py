@@ -47,6 +47,8 @@ def test_news_cycle_time_is_read_as_the_first_day_to_the_day_asked(question: str
         "What happened last month?",
         "Who led the delegation in July last year?",
         "When did Sun Weidong visit Pyongyang?",  # a name, not a day
+        "Will the delegation stay until Saturday?",  # a weekday that points ahead
+        "Who does the club play next Friday?",
     ],
 )
 def test_a_question_without_news_cycle_time_is_not_narrowed(question: str) -> None:
