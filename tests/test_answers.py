@@ -132,6 +132,34 @@ def test_a_follow_up_says_it_is_being_rewritten_before_the_search(seed_settings:
     assert progress[:2] == ["Rewriting the follow-up as a full question…", "Searching the articles…"]
 
 
+def test_citeqa_ask_as_of_a_day_reads_last_week_from_it_and_says_what_it_searched(seed_settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    with FakeLLM("ok", reply="Zhao Leji [1].").running() as fake:
+        result = CliRunner().invoke(
+            main,
+            [
+                "--home",
+                str(seed_settings.store.home),
+                "ask",
+                "Who led the delegation last week?",
+                "--as-of",
+                "2026-11-04",
+            ],
+            env={"OPENAI_BASE_URL": fake.base_url, "CITEQA_MODEL": "fake"},
+        )
+        streamed = [r for r in fake.requests if r.get("stream")]
+    assert result.exit_code == 0, result.output
+    # The seed article is from 2024: nothing of it was published in the week before 4 November 2026.
+    assert "Searched articles published last week (26 October 2026 to 4 November 2026)." in result.stdout
+    assert "nothing relevant was published last week" in result.stdout
+    assert not streamed
+    bad = CliRunner().invoke(main, ["--home", str(seed_settings.store.home), "ask", "x", "--as-of", "4 November"])
+    assert bad.exit_code == 2 and "--as-of" in bad.output
+
+
 def test_citeqa_ask_prints_progress_on_stderr_and_the_checked_answer_once(seed_settings: Settings) -> None:
     from click.testing import CliRunner
 
