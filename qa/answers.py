@@ -27,7 +27,6 @@ from qa.second_chance import second_chance_sources
 
 NOT_IN_ARTICLES = "The articles don't say."
 PASSAGES_PER_QUESTION = 5
-WHOLE_ARTICLES = True
 ANSWER_MAX_TOKENS = {Form.FACT: 80, Form.SYNTHESIS: 200}
 """Five short cited sentences fit in 200 tokens; a reply that loops stops there."""
 _REFERS_BACK = re.compile(
@@ -318,7 +317,7 @@ class Answerer:
             # close in meaning count then (undated ones were not narrowed: SQuAD's "Today, Warsaw
             # has..."), and none means nothing relevant was published in that time.
             passages = [p for p in passages if not p.published or (p.dense_score or 0.0) >= RELEVANT_COSINE]
-        articles = self.retriever.whole_articles(passages) if WHOLE_ARTICLES else []
+        articles = self.retriever.whole_articles(passages)
         return passages, select_sources(standalone, passages, self.retriever.embedder, form, articles)
 
     @staticmethod

@@ -189,7 +189,7 @@ def select_sources(
         overlap = np.array([len(asked & w) / max(1, len(asked)) for w in words])
         relevance += weight * (0.5 * cosine + 0.5 * overlap)
     # The prior is the article's: its passages and further sentences share the rank of its best passage.
-    by_rank = sorted([*passages, *articles], key=lambda p: p.rank)
+    by_rank = sorted(passages, key=lambda p: p.rank)
     article_rank = {a: n for n, a in enumerate(dict.fromkeys(p.article_id for p in by_rank), 1)}
     rank_prior = np.array([1.0 / (1 + RANK_DECAY * (article_rank[c[0].article_id] - 1)) for c in candidates])
     lead = np.array([1.0 + LEAD_BONUS if c[1] < LEAD_CHARS else 1.0 for c in candidates])

@@ -34,6 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 
 from index.dates import MONTH_NAMES, WEEKDAYS, long_date
 from index.metadata import date_bounds
@@ -90,8 +91,10 @@ class QuestionTime:
         return f"{self.words} ({span})"
 
 
+@lru_cache(maxsize=256)
 def read_question_time(question: str, reference: date) -> QuestionTime:
-    """The window and the preference for the newest that ``question`` asks for, on ``reference``."""
+    """The window and the preference for the newest that ``question`` asks for, on ``reference``
+    (cached: the answer's status line and its search both read it)."""
     latest = bool(_LATEST.search(question))
     found = _first_day(question, reference)
     if found is None or found[0] > reference:

@@ -88,18 +88,14 @@ class Filters:
         undated articles are kept unless this filter already bounds the dates, as a reader's own
         date filter does."""
         low, high = self.bounds()
-        new_low = max(low or 0, _day_number(first) if first else 0)
-        new_high = min(high or 99991231, _day_number(last))
+        new_low = max(low or 0, _bound(first, first=True) or 0)
+        new_high = min(high or 99991231, _bound(last, first=False) or 99991231)
         return replace(
             self,
             published_from=_day(new_low) if new_low else None,
             published_to=_day(new_high),
             keep_undated=self.keep_undated or (low is None and high is None),
         )
-
-
-def _day_number(day: date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
 
 
 def _day(value: int) -> str:
