@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +55,19 @@ def run_suite(
     progress: bool = True,
     llm: LLM | None = None,
     titles: Sequence[str] = (),
+    as_of: date | None = None,
 ) -> SuiteResult:
     """``titles`` keeps the questions on those articles only (all articles are still indexed, so
-    retrieval still has to choose among them)."""
+    retrieval still has to choose among them); ``as_of`` is the day the questions without an
+    ``as_of`` of their own are asked (None: today)."""
     dataset = load_dataset(dataset_folder)
     pool = dataset.on_titles(titles) if titles else dataset.questions
     eval_settings, _report = dataset.index(settings, progress=progress)
     parts = parts_for(eval_settings, progress=progress)
     answerer = parts.answerer if llm is None else Answerer(eval_settings, retriever=parts.retriever, llm=llm)
     questions = sample(pool, limit, offset_seed)
+    if as_of is not None:
+        questions = [q if q.as_of else replace(q, as_of=as_of) for q in questions]
     rows = run_questions(answerer, questions, folder, retrieval_only=retrieval_only, progress=progress)
     wanted = {q.id for q in questions}
     rows = [r for r in rows if r["id"] in wanted]

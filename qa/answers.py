@@ -21,7 +21,7 @@ from qa.forms import SYNTHESIS_MAX_SENTENCES, Form, question_form
 from qa.llm import LLM, Deadline, LLMError, Usage
 from qa.passages import Passage
 from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
-from qa.question_time import prefer_newest, read_question_time
+from qa.question_time import read_question_time, search_in_time
 from qa.retriever import RELEVANT_COSINE, Filters, Retriever
 from qa.second_chance import second_chance_sources
 
@@ -300,17 +300,7 @@ class Answerer:
         and the numbered source sentences chosen from them. The time the question names ("last
         week", read against ``as_of`` or today) narrows the search; "the latest" prefers the
         newest of the passages about as relevant as the best."""
-        when = read_question_time(standalone, as_of or date.today())
-        narrowed = filters or Filters()
-        if when.window is not None:
-            narrowed = narrowed.within(*when.window)
-        elif as_of is not None:
-            narrowed = narrowed.within(None, as_of)
-        passages = self.retriever.search(standalone, k=PASSAGES_PER_QUESTION, filters=narrowed)
-        if when.latest and len({p.published for p in passages if len(p.published) == 10}) > 1:
-            # Reports of several days: look wider, then the newest of the relevant first.
-            wider = self.retriever.search(standalone, k=2 * PASSAGES_PER_QUESTION, filters=narrowed)
-            passages = prefer_newest(wider, PASSAGES_PER_QUESTION)
+        passages, when = search_in_time(self.retriever, standalone, PASSAGES_PER_QUESTION, filters, as_of)
         if when.window is not None:
             # A window holds few articles, so the search fills its places with whatever it has: a
             # school-lunch report for "what did the bank decide last week?". Only dated passages

@@ -35,12 +35,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Literal
 
 from index.dates import MONTH_NAMES, WEEKDAYS, long_date
 from index.metadata import date_bounds
 from qa.passages import BadFilterError, Passage
+from qa.retriever import Filters, Retriever
 
-__all__ = ["QuestionTime", "parse_as_of", "prefer_newest", "read_question_time"]
+__all__ = ["QuestionTime", "narrowed", "parse_as_of", "prefer_newest", "read_question_time", "search_in_time"]
 
 _MONTH_PATTERN = "|".join(MONTH_NAMES)
 _LATEST = re.compile(
@@ -157,6 +159,37 @@ def prefer_newest(passages: Sequence[Passage], k: int) -> list[Passage]:
     rest = [p for p in passages if p.fused_score < NEWEST_AMONG * best]
     by_date = sorted(close, key=lambda p: date_bounds(p.published)[1], reverse=True)
     return [replace(p, rank=rank) for rank, p in enumerate([*by_date, *rest][:k], 1)]
+
+
+def narrowed(filters: Filters | None, when: QuestionTime, as_of: date | None) -> Filters:
+    """``filters`` narrowed to the window ``when`` names, or else (a question asked on an ``as_of``
+    day) to what was published by that day: an article from after it was not there to be read."""
+    narrow = filters or Filters()
+    if when.window is not None:
+        return narrow.within(*when.window)
+    if as_of is not None:
+        return narrow.within(None, as_of)
+    return narrow
+
+
+def search_in_time(
+    retriever: Retriever,
+    query: str,
+    k: int,
+    filters: Filters | None = None,
+    as_of: date | None = None,
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
+) -> tuple[list[Passage], QuestionTime]:
+    """The ``k`` passages for ``query`` read in time (against ``as_of``, or today): within the
+    window it names, and for "the latest", the newest of those about as relevant as the best
+    first. The one timed search of ``citeqa search`` and of the answers' evidence."""
+    when = read_question_time(query, as_of or date.today())
+    narrow = narrowed(filters, when, as_of)
+    passages = retriever.search(query, k=k, filters=narrow, mode=mode)
+    if when.latest and len({p.published for p in passages if len(p.published) == 10}) > 1:
+        # Reports of several days: look wider, then the newest of the relevant first.
+        passages = prefer_newest(retriever.search(query, k=2 * k, filters=narrow, mode=mode), k)
+    return passages, when
 
 
 def parse_as_of(text: str | date | None) -> date | None:

@@ -3,6 +3,7 @@ from a fake endpoint over HTTP): the day a question is asked and the time it nam
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -70,3 +71,62 @@ def test_the_latest_puts_the_newest_relevant_report_first(news_settings: Setting
     passages, sources = answerer.evidence("What is the latest result for Brackwater Rovers?", as_of=date(2026, 11, 2))
     assert passages[0].article_id == "weeks:sd-rovers-port-wells"
     assert sources
+
+
+def test_citeqa_search_as_of_a_day_reads_the_time_in_the_query_from_it(news_settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    home = ["--home", str(news_settings.store.home)]
+    query = "National Bank interest rate decision last week"
+    result = CliRunner().invoke(main, [*home, "search", query, "--as-of", "2026-11-04", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert hits[0]["article_id"] == "weeks:lm-rates-cut"
+    assert all("2026-10-26" <= hit["published"] <= "2026-11-04" for hit in hits if hit["published"])
+    assert "Searched articles published last week (26 October 2026 to 4 November 2026)." in result.stderr
+
+    # Asked on 22 October, last week is 12-22 October: the cut of the 29th had not happened.
+    earlier = CliRunner().invoke(main, [*home, "search", query, "--as-of", "2026-10-22", "--json"])
+    assert "weeks:lm-rates-cut" not in {hit["article_id"] for hit in json.loads(earlier.stdout)}
+
+    bad = CliRunner().invoke(main, [*home, "search", query, "--as-of", "last Tuesday"])
+    assert bad.exit_code == 2 and "--as-of" in bad.output
+
+
+def test_citeqa_eval_as_of_asks_the_questions_without_a_day_of_their_own_on_it(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    dataset = tmp_path / "rates"
+    dataset.mkdir()
+    wanted = ("weeks:lm-rates-hold", "weeks:lm-rates-cut", "weeks:nw-mayor-result")
+    with (NEWS_WEEKS_DATASET / "articles.jsonl").open(encoding="utf-8") as source:
+        articles = [line for line in source if json.loads(line)["id"] in wanted]
+    (dataset / "articles.jsonl").write_text("".join(articles), encoding="utf-8")
+    question = {
+        "question": "What did the National Bank do with interest rates last week?",
+        "answers": ["3.25%"],
+        "article_id": "weeks:lm-rates-cut",
+        "answerable": True,
+    }
+    dated = {**question, "id": "dated", "as_of": "2026-10-13"}  # its own day: last week is 5-13 October
+    lines = [json.dumps({**question, "id": "undated"}), json.dumps(dated)]
+    (dataset / "questions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def run(day: str) -> dict[str, dict]:
+        out = tmp_path / f"run-{day}"
+        home = ["--home", str(tmp_path / "home")]
+        result = CliRunner().invoke(
+            main, [*home, "eval", str(dataset), "--retrieval-only", "--as-of", day, "--out", str(out), "--fresh"]
+        )
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+        return {row["id"]: row for row in rows}
+
+    on_the_4th, on_the_22nd = run("2026-11-04"), run("2026-10-22")
+    assert on_the_4th["undated"]["article_in_passages"] is True
+    assert on_the_22nd["undated"]["article_in_passages"] is False  # the cut came a week later
+    assert on_the_4th["dated"]["article_in_passages"] is on_the_22nd["dated"]["article_in_passages"] is False

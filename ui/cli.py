@@ -163,10 +163,18 @@ def _filter_options(function):
     return function
 
 
+def _as_of_option(help_text: str):
+    """``--as-of YYYY-MM-DD``, the day a question is asked (a ``datetime``, or None for today)."""
+    return click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help=help_text)
+
+
 @main.command("search")
 @click.argument("query")
 @click.option("-k", "--top", "k", default=5, show_default=True, help="How many passages.")
 @_filter_options
+@_as_of_option(
+    "Search as on this day (YYYY-MM-DD; default today): 'last week' in QUERY is read from it, later articles are left out."
+)
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
 @click.pass_obj
@@ -178,14 +186,20 @@ def search_command(
     article_ids: tuple[str, ...],
     published_from: str | None,
     published_to: str | None,
+    as_of: datetime | None,
     mode: str,
     as_json: bool,
 ) -> None:
-    """Find the passages that best match QUERY (no LLM involved)."""
+    """Find the passages that best match QUERY (no LLM involved). Time in QUERY ("last week",
+    "on Friday", "the latest") narrows the search as it does for `ask`."""
+    from qa.question_time import search_in_time
     from qa.retriever import Filters
 
     filters = Filters(publishers, article_ids, published_from, published_to)
-    passages = _parts(settings).retriever.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
+    retriever = _parts(settings).retriever
+    passages, when = search_in_time(retriever, query, k, filters, as_of.date() if as_of else None, mode)  # type: ignore[arg-type]
+    if when.window is not None:
+        click.secho(f"Searched articles published {when.describe()}.", err=True, dim=True)
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in passages], indent=2, ensure_ascii=False))
         return
@@ -216,11 +230,8 @@ def _with_llm(settings: Settings, model: str | None, base_url: str | None) -> Se
 @main.command("ask")
 @click.argument("question")
 @_filter_options
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Ask as on this day (YYYY-MM-DD; default today): 'last week' is read from it, later articles are not used.",
+@_as_of_option(
+    "Ask as on this day (YYYY-MM-DD; default today): 'last week' is read from it, later articles are not used."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
 @_llm_options
@@ -364,6 +375,7 @@ def model_stop_command(settings: Settings) -> None:
 @click.argument("dataset", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--limit", type=int, help="Ask N questions (a fixed sample, half unanswerable where possible).")
 @click.option("--retrieval-only", is_flag=True, help="Measure retrieval only (no LLM).")
+@_as_of_option("Ask the questions that carry no `as_of` of their own as on this day (YYYY-MM-DD; default today).")
 @click.option(
     "--titles",
     help="Only questions on articles with these titles, comma-separated (e.g. 'Warsaw,Force'): tune on some, report on others.",
@@ -389,6 +401,7 @@ def eval_command(
     dataset: Path | None,
     limit: int | None,
     retrieval_only: bool,
+    as_of: datetime | None,
     titles: str | None,
     out: Path | None,
     fresh: bool,
@@ -419,7 +432,15 @@ def eval_command(
     out = out or Path("evals") / "runs" / name
     if fresh:
         shutil.rmtree(out, ignore_errors=True)
-    result = run_suite(dataset, settings, out, limit=limit, retrieval_only=retrieval_only, titles=wanted)
+    result = run_suite(
+        dataset,
+        settings,
+        out,
+        limit=limit,
+        retrieval_only=retrieval_only,
+        titles=wanted,
+        as_of=as_of.date() if as_of else None,
+    )
     click.echo(f"{result.dataset.name}: {len(result.rows)} questions, results in {out}/results.jsonl")
     scored = [r for r in result.rows if "scores" in r]
     intervals = rates(scored) if scored else {}
