@@ -214,7 +214,7 @@ def test_an_unanswerable_question_shows_the_abstention_and_the_closest_passages(
     assert "Closest passages" in page.locator("#cq-chat").inner_text()
 
 
-def test_a_question_can_be_narrowed_to_publishers_and_dates_and_a_bad_date_is_named(page) -> None:
+def test_a_question_can_be_narrowed_to_publishers_dates_and_the_day_asked_and_a_bad_date_is_named(page) -> None:
     question = "Who will head the Chinese delegation to North Korea?"
     page.get_by_text("Narrow the question to publishers or dates").click()
     published_from = page.locator("#cq-from").get_by_role("textbox")
@@ -225,10 +225,20 @@ def test_a_question_can_be_narrowed_to_publishers_and_dates_and_a_bad_date_is_na
     ask(page, question)
     assert "The articles don't say." in wait_for_answer(page, 1)
     published_from.fill("")
+    # The day a question is asked: said wrongly, it is named; before the article (of 2024) was
+    # published, the article is not there to be read.
+    as_of = page.locator("#cq-as-of").get_by_role("textbox")
+    as_of.fill("4 November")
+    ask(page, question)
+    page.locator("#cq-chat .cq-notice").get_by_text("as_of '4 November' is not a day").wait_for()
+    as_of.fill("2020-01-01")
+    ask(page, question)
+    assert "The articles don't say." in wait_for_answer(page, 2)
+    as_of.fill("")
     page.locator("#cq-publishers input").click()
     page.get_by_role("option", name="Bloomberg").click()
     ask(page, question)
-    assert "Zhao Leji" in wait_for_answer(page, 2)
+    assert "Zhao Leji" in wait_for_answer(page, 3)
 
 
 def test_uploading_a_good_and_a_bad_file_reports_both(page, tmp_path: Path) -> None:

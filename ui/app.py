@@ -73,11 +73,13 @@ class ChatApp:
         publishers: list[str] | None = None,
         published_from: str = "",
         published_to: str = "",
+        as_of: str = "",
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one answer: yields (chat, turns, busy).
 
         ``publishers`` and the two dates narrow the search (the reader's "Narrow the question"
-        panel); a date that is not one comes back as a message in the chat, naming it.
+        panel); ``as_of`` is the day the question is asked (empty: today), from which "last week"
+        is read. A date that is not one comes back as a message in the chat, naming it.
 
         While the model works the reply shows only what is happening, in words (a status line,
         then the titles of the articles being read); the answer appears once it is checked, so
@@ -97,7 +99,7 @@ class ChatApp:
             published_to=(published_to or "").strip() or None,
         )
         try:
-            for event in self.answerer.stream(message, history, filters):
+            for event in self.answerer.stream(message, history, filters, parse_as_of(as_of)):
                 if isinstance(event, Status):
                     chat[-1] = _progress(event.text, sources)
                     yield chat, turns, True
@@ -268,6 +270,11 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
                         published_to = gr.Textbox(
                             label="Published until", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="cq-to"
                         )
+                    as_of = gr.Textbox(
+                        label='Asked on ("last week" is read from this day; later articles are left out)',
+                        placeholder="YYYY-MM-DD, empty for today",
+                        elem_id="cq-as-of",
+                    )
                 gr.Examples(examples or EXAMPLES, inputs=question, label="Example questions")
             with gr.Column(scale=2, elem_id="cq-article-column"):
                 gr.HTML("<h2 class='cq-panel-title'>Article</h2>", elem_id="cq-article-heading")
@@ -299,7 +306,7 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
         answering = [
             trigger(chat_app.take_question, [question, busy], [question, pending, busy], api_visibility="private").then(
                 chat_app.respond,
-                [pending, chatbot, turns, publishers, published_from, published_to],
+                [pending, chatbot, turns, publishers, published_from, published_to, as_of],
                 [chatbot, turns, busy],
                 api_visibility="private",
                 concurrency_id="llm",
