@@ -41,6 +41,29 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>Valley Courier</title>
 <entry><title>Bus strike</title><link rel="alternate" href="/news/bus"/><updated>2026-03-05T07:00:00Z</updated></entry>
 </feed>"""
+# Feeds as they are written (issue 26 part 5): each links to the tram page or the bus page.
+RSS_091 = (  # Latin-1, as declared; markup escaped inside the title; no dates at all
+    '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="0.91"><channel><title>Courrier</title>'
+    "<item><title>Gr\xe8ve des trams &lt;b&gt;Maasport&lt;/b&gt;</title><link>/news/tram-strike</link></item>"
+    "</channel></rss>"
+).encode("latin-1")
+RSS_10 = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="/"><title>Eastbrook Echo</title><link>/</link></channel>
+<item rdf:about="/news/bus"><title>Bus strike</title><link>/news/bus</link><dc:date>2026-03-05T07:00:00Z</dc:date></item>
+</rdf:RDF>"""
+MISLABELLED = (  # says UTF-8, is Windows-1252 (a curly quote and an e acute)
+    '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Post</title>'
+    "<item><title>\u201cCaf\xe9\u201d drivers strike</title><link>/news/bus</link>"
+    "<pubDate>Thu, 05 Mar 2026 07:00:00 GMT</pubDate></item></channel></rss>"
+).encode("cp1252")
+LAUGHS = (  # a billion laughs: ten levels of ten, about 3 GB if expanded
+    '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">' for n in range(1, 10))
+    + ']><rss version="2.0"><channel><title>&lol9;</title>'
+    "<item><title>&lol9;</title><link>/news/bus</link></item></channel></rss>"
+).encode()
 PAGES = {
     "/robots.txt": (200, "text/plain", "User-agent: *\nDisallow: /private/\n"),
     "/news/tram-strike": (200, "text/html; charset=utf-8", ARTICLE),
@@ -51,6 +74,10 @@ PAGES = {
     "/feed.xml": (200, "application/rss+xml", RSS),
     "/atom.xml": (200, "application/atom+xml", ATOM),
     "/sitemap.xml": (200, "application/xml", "<urlset><url><loc>/news/bus</loc></url></urlset>"),
+    "/rss091.xml": (200, "application/rss+xml", RSS_091),
+    "/rss10.rdf": (200, "application/rdf+xml", RSS_10),
+    "/mislabelled.xml": (200, "application/rss+xml; charset=utf-8", MISLABELLED),
+    "/laughs.xml": (200, "application/rss+xml", LAUGHS),
 }
 REQUESTS: list[str] = []
 
@@ -66,7 +93,7 @@ def site() -> Iterator[str]:
             if self.path == "/slow":
                 time.sleep(3)
             status, kind, body = PAGES.get(self.path, (404, "text/html", "<h1>Not found</h1>"))
-            data = body.encode()
+            data = body if isinstance(body, bytes) else body.encode()
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
@@ -132,9 +159,51 @@ def test_an_atom_feed_is_read_and_a_document_that_is_no_feed_is_named(site: str)
     from index.web import FeedItem, fetch_feed
 
     assert fetch_feed(f"{site}/atom.xml", timeout_s=5, max_bytes=1_000_000) == [
-        FeedItem(f"{site}/news/bus", "2026-03-05T07:00:00Z")
+        FeedItem(f"{site}/news/bus", "2026-03-05T07:00:00Z", "Bus strike")
     ]
     not_a_feed = fetch_feed(f"{site}/sitemap.xml", timeout_s=5, max_bytes=1_000_000)
-    assert "is XML but not an RSS 2.0 or Atom feed (its root is <urlset>)" in not_a_feed.reason
+    assert "is XML but not an RSS or Atom feed (its root is <urlset>)" in not_a_feed.reason
     page = fetch_feed(f"{site}/news/bus", timeout_s=5, max_bytes=1_000_000)
     assert "is text/html, not an RSS or Atom feed" in page.reason
+
+
+def feed(site: str, path: str) -> list:
+    from index.web import fetch_feed
+
+    items = fetch_feed(site + path, timeout_s=5, max_bytes=1_000_000)
+    assert isinstance(items, list), items
+    return items
+
+
+def test_an_rss_091_feed_in_latin_1_with_markup_in_its_title_and_no_dates_is_read(site: str) -> None:
+    [item] = feed(site, "/rss091.xml")
+    assert (item.link, item.title, item.published) == (f"{site}/news/tram-strike", "Grève des trams Maasport", "")
+
+
+def test_an_rss_10_rdf_feed_gives_its_links_and_dublin_core_dates(site: str) -> None:
+    [item] = feed(site, "/rss10.rdf")
+    assert (item.link, item.published) == (f"{site}/news/bus", "2026-03-05T07:00:00Z")
+
+
+def test_a_feed_whose_declared_encoding_is_wrong_is_still_read(site: str) -> None:
+    [item] = feed(site, "/mislabelled.xml")
+    assert item.title == "\u201cCaf\xe9\u201d drivers strike"
+    assert item.published == "Thu, 05 Mar 2026 07:00:00 GMT"
+
+
+def test_a_feed_that_expands_entities_is_read_without_expanding_them(site: str) -> None:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    [item] = feed(site, "/laughs.xml")
+    assert item.link == f"{site}/news/bus"
+    assert len(item.title) < 100  # "&lol9;" left as it is, not three billion characters
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB: under 100 MB more
+
+
+def test_a_feed_of_each_kind_indexes_the_page_it_links_to(settings: Settings, site: str) -> None:
+    feeds = [f"{site}{path}" for path in ("/rss091.xml", "/rss10.rdf", "/mislabelled.xml", "/laughs.xml")]
+    report = Indexer(settings).index_paths([], feeds=feeds)
+    assert not [r for r in report.results if r.outcome is Outcome.FAILED], report.results
+    titles = {a.title for a in Indexer(settings).store.articles().values()}
+    assert titles == {"Maasport tram drivers call strike", "Eastbrook bus drivers vote to strike"}
