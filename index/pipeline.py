@@ -24,6 +24,7 @@ from tqdm import tqdm
 from index.articles import Article, LoadFailure, estimate_articles, find_files, load_file, location_of
 from index.chunking import Chunk, Chunker
 from index.embeddings import MiniLMEmbedder, shared_embedder
+from index.feed_stamps import FeedStamps
 from index.lexical import LexicalCache, cache_folder
 from index.records import StoredArticle
 from index.settings import Settings
@@ -164,6 +165,7 @@ class Indexer:
                 bar.set_postfix_str(f"reading the feed {feed}")
                 run.add_feed(feed, fetch_timeout_s)
             run.flush()
+            run.feed_stamps.save()  # after the pages are stored: a stamp never runs ahead of its page
             bar.set_postfix_str(run.counts(report))
         if prune:
             run.prune([location_of(p) for p in paths], unreadable=scan.unreadable)
@@ -202,6 +204,7 @@ class _Run:
         self.files_with_failures: set[str] = set()
         self.on_item: Callable[[], object] = lambda: None
         self.on_chunks: Callable[[str, int, int], object] = lambda name, done, total: None
+        self.feed_stamps = FeedStamps(indexer.settings.store.home)
 
     def counts(self, report: IndexReport) -> str:
         return (
@@ -224,22 +227,24 @@ class _Run:
             self.record(ItemResult(location_of(path), Outcome.FAILED, reason=f"could not be indexed: {error!r}"))
 
     def add_feed(self, url: str, timeout_s: float) -> None:
-        """Index the pages a feed links to that are not indexed yet (a feed read twice adds only
-        its new items); the feed's own failure is reported against its URL."""
+        """Index the pages a feed links to that are not indexed yet, and those it says were
+        updated since they were fetched (``index.feed_stamps``): a feed read twice fetches only
+        its new and changed items. The feed's own failure is reported against its URL."""
         items = fetch_feed(url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes)
         if isinstance(items, LoadFailure):
             self.record(ItemResult(items.location, Outcome.FAILED, reason=items.reason))
             return
         for item in items:
             known = self.hash_of.get(item.link)
-            if known is not None and known in self.committed:
+            if known is not None and known in self.committed and item.stamp in ("", self.feed_stamps.get(item.link)):
                 stored = self.committed[known]
                 self.record(ItemResult(item.link, Outcome.UNCHANGED, stored.id, stored.title, reason="already indexed"))
                 continue
-            self.add_page(item.link, timeout_s, item.published)
+            if self.add_page(item.link, timeout_s, item.published):
+                self.feed_stamps.set(item.link, item.stamp)
 
-    def add_page(self, url: str, timeout_s: float, published: str = "") -> None:
-        """Fetch and index one web page; a failure is reported against its URL."""
+    def add_page(self, url: str, timeout_s: float, published: str = "") -> bool:
+        """Fetch and index one web page; a failure is reported against its URL (and False)."""
         page = fetch_article(
             url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes, published=published
         )
@@ -248,6 +253,7 @@ class _Run:
         else:
             self.add_article(page)
         self.on_item()
+        return not isinstance(page, LoadFailure)
 
     def add_article(self, article: Article) -> None:
         location = article.location

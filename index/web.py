@@ -56,6 +56,13 @@ class FeedItem:
     published: str = ""
     title: str = ""
     """The item's title as plain text (feeds put markup and entities in titles)."""
+    updated: str = ""
+    """When the feed says the item last changed (Atom's ``<updated>``), as the feed gives it."""
+
+    @property
+    def stamp(self) -> str:
+        """What changes when the feed says the page changed: its update time, else its date."""
+        return self.updated or self.published
 
 
 def fetch_article(url: str, *, timeout_s: float, max_bytes: int, published: str = "") -> Article | LoadFailure:
@@ -95,7 +102,8 @@ def fetch_feed(url: str, *, timeout_s: float, max_bytes: int) -> list[FeedItem] 
         link = urljoin(url, (entry.get("link") or "").strip())
         when = entry.get("published") or entry.get("updated") or entry.get("created") or ""
         title = " ".join(unescape(_TAG.sub(" ", entry.get("title") or "")).split())
-        items.append(FeedItem(link, when.strip(), title))
+        # dict.get: feedparser's own get() answers "updated" with the date when there is none.
+        items.append(FeedItem(link, when.strip(), title, (dict.get(entry, "updated") or "").strip()))
     return [item for item in items if is_url(item.link)]
 
 

@@ -159,7 +159,7 @@ def test_an_atom_feed_is_read_and_a_document_that_is_no_feed_is_named(site: str)
     from index.web import FeedItem, fetch_feed
 
     assert fetch_feed(f"{site}/atom.xml", timeout_s=5, max_bytes=1_000_000) == [
-        FeedItem(f"{site}/news/bus", "2026-03-05T07:00:00Z", "Bus strike")
+        FeedItem(f"{site}/news/bus", "2026-03-05T07:00:00Z", "Bus strike", "2026-03-05T07:00:00Z")
     ]
     not_a_feed = fetch_feed(f"{site}/sitemap.xml", timeout_s=5, max_bytes=1_000_000)
     assert "is XML but not an RSS or Atom feed (its root is <urlset>)" in not_a_feed.reason
@@ -207,3 +207,45 @@ def test_a_feed_of_each_kind_indexes_the_page_it_links_to(settings: Settings, si
     assert not [r for r in report.results if r.outcome is Outcome.FAILED], report.results
     titles = {a.title for a in Indexer(settings).store.articles().values()}
     assert titles == {"Maasport tram drivers call strike", "Eastbrook bus drivers vote to strike"}
+
+
+def ferry_page(headline: str, body: str) -> str:
+    return (
+        f"<html><head><title>{headline}</title></head><body><article><h1>{headline}</h1>"
+        f"<p>{body * 3}</p></article></body></html>"
+    )
+
+
+def updating_feed(updated: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Wire</title>'
+        f'<entry><title>Ferry talks</title><link href="/news/ferry"/><published>2026-10-14T08:00:00Z</published>'
+        f"<updated>{updated}</updated></entry></feed>"
+    )
+
+
+def test_a_story_updated_at_the_same_address_replaces_its_article_when_its_feed_says_so(
+    settings: Settings, site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    morning = ferry_page("Ferry talks resume", "Talks between Islink and the crews resumed on Wednesday. ")
+    evening = ferry_page("UPDATE 1-Ferry strike ends with a deal", "Islink and the crews agreed a deal on Wednesday. ")
+    monkeypatch.setitem(PAGES, "/news/ferry", (200, "text/html", morning))
+    monkeypatch.setitem(PAGES, "/updating.xml", (200, "application/atom+xml", updating_feed("2026-10-14T08:00:00Z")))
+    feed_url, page_url = f"{site}/updating.xml", f"{site}/news/ferry"
+
+    def index() -> dict[str, Outcome]:
+        REQUESTS.clear()
+        report = Indexer(settings).index_paths([], feeds=[feed_url])
+        return {r.location: r.outcome for r in report.results}
+
+    assert index() == {page_url: Outcome.ADDED}
+    # The page changes but its feed item does not say so: it is not fetched again.
+    monkeypatch.setitem(PAGES, "/news/ferry", (200, "text/html", evening))
+    assert index() == {page_url: Outcome.UNCHANGED} and "/news/ferry" not in REQUESTS
+    # The feed says the item was updated: fetched again, and the new text replaces the old.
+    monkeypatch.setitem(PAGES, "/updating.xml", (200, "application/atom+xml", updating_feed("2026-10-14T19:30:00Z")))
+    assert index() == {page_url: Outcome.UPDATED} and "/news/ferry" in REQUESTS
+    [article] = Indexer(settings).store.articles().values()
+    assert (article.title, article.locations) == ("UPDATE 1-Ferry strike ends with a deal", (page_url,))
+    # Read again unchanged: nothing fetched.
+    assert index() == {page_url: Outcome.UNCHANGED} and "/news/ferry" not in REQUESTS
