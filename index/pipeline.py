@@ -29,7 +29,7 @@ from index.lexical import LexicalCache, cache_folder
 from index.records import StoredArticle
 from index.settings import Settings
 from index.store import NewArticle, Store
-from index.web import FETCH_TIMEOUT_S, fetch_article, fetch_feed, is_url
+from index.web import FETCH_TIMEOUT_S, FeedItem, fetch_address, fetch_article, fetch_feed, is_url
 
 WINDOW_CHUNKS = 1024  # embedded together, sorted by length, and committed in one write
 
@@ -121,8 +121,10 @@ class Indexer:
         fetch_timeout_s: float = FETCH_TIMEOUT_S,
         feeds: Iterable[str] = (),
     ) -> IndexReport:
-        """Index files, folders, web pages (``http(s)://`` addresses, given as strings) and the
-        pages that RSS or Atom ``feeds`` link to (those already indexed are not fetched again)."""
+        """Index files, folders, web addresses (``http(s)://``, given as strings: a page, or a feed
+        whose pages are indexed, told apart by what the site sends) and the pages that RSS or Atom
+        ``feeds`` link to (those already indexed are fetched again only when the feed says they
+        changed)."""
         items = list(paths)
         urls = [str(p) for p in items if isinstance(p, str) and is_url(p)]
         files = [Path(p) for p in items if not (isinstance(p, str) and is_url(p))]
@@ -160,7 +162,7 @@ class Indexer:
                 run.add_file(path)
             for url in urls:
                 bar.set_postfix_str(f"fetching {url}")
-                run.add_page(url, fetch_timeout_s)
+                run.add_address(url, fetch_timeout_s)
             for feed in feeds:
                 bar.set_postfix_str(f"reading the feed {feed}")
                 run.add_feed(feed, fetch_timeout_s)
@@ -226,14 +228,32 @@ class _Run:
             self.files_with_failures.add(location_of(path))
             self.record(ItemResult(location_of(path), Outcome.FAILED, reason=f"could not be indexed: {error!r}"))
 
+    def add_address(self, url: str, timeout_s: float) -> None:
+        """Index what is at ``url``: a web page, or the pages of a feed (told apart by what the site
+        sends); a failure is reported against the URL."""
+        found = fetch_address(url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes)
+        if isinstance(found, list):
+            self.add_feed_items(found, timeout_s)
+            return
+        if isinstance(found, LoadFailure):
+            self.record(ItemResult(found.location, Outcome.FAILED, reason=found.reason))
+        else:
+            self.add_article(found)
+        self.on_item()
+
     def add_feed(self, url: str, timeout_s: float) -> None:
-        """Index the pages a feed links to that are not indexed yet, and those it says were
-        updated since they were fetched (``index.feed_stamps``): a feed read twice fetches only
-        its new and changed items. The feed's own failure is reported against its URL."""
+        """Index the pages of the feed at ``url`` (``add_feed_items``); the feed's own failure is
+        reported against its URL."""
         items = fetch_feed(url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes)
         if isinstance(items, LoadFailure):
             self.record(ItemResult(items.location, Outcome.FAILED, reason=items.reason))
             return
+        self.add_feed_items(items, timeout_s)
+
+    def add_feed_items(self, items: list[FeedItem], timeout_s: float) -> None:
+        """Index the pages a feed links to that are not indexed yet, and those it says were
+        updated since they were fetched (``index.feed_stamps``): a feed read twice fetches only
+        its new and changed items."""
         for item in items:
             known = self.hash_of.get(item.link)
             if known is not None and known in self.committed and item.stamp in ("", self.feed_stamps.get(item.link)):

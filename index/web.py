@@ -32,7 +32,7 @@ import feedparser
 from index.articles import Article, LoadFailure, load_page
 from index.dates import DateError, normalize_date
 
-__all__ = ["FETCH_TIMEOUT_S", "USER_AGENT", "FeedItem", "fetch_article", "fetch_feed", "is_url"]
+__all__ = ["FETCH_TIMEOUT_S", "USER_AGENT", "FeedItem", "fetch_address", "fetch_article", "fetch_feed", "is_url"]
 
 USER_AGENT = "citeqa/0.1 (+https://github.com/citeqa)"
 FETCH_TIMEOUT_S = 15.0
@@ -68,18 +68,12 @@ class FeedItem:
 def fetch_article(url: str, *, timeout_s: float, max_bytes: int, published: str = "") -> Article | LoadFailure:
     """The article at ``url``, or a failure naming the URL and saying what to do. ``published``
     (a feed item's date) dates a page that does not date itself."""
-    fetched = _fetch(
+    fetched = _fetch_bytes(
         url, timeout_s, max_bytes, PAGE_TYPES, "not a web page or text; only HTML and plain text are indexed"
     )
     if isinstance(fetched, LoadFailure):
         return fetched
-    text, kind = fetched
-    parts = urlsplit(url)
-    name = (parts.netloc + parts.path).rstrip("/")  # "example.com/news/tram-strike": readable, unique
-    loaded = load_page(text, url, name, html=kind != "text/plain")
-    if isinstance(loaded, LoadFailure):
-        return loaded
-    return replace(loaded, url=loaded.url or url, published=loaded.published or _date_or_nothing(published))
+    return _page(url, *fetched, published=published)
 
 
 def fetch_feed(url: str, *, timeout_s: float, max_bytes: int) -> list[FeedItem] | LoadFailure:
@@ -88,7 +82,35 @@ def fetch_feed(url: str, *, timeout_s: float, max_bytes: int) -> list[FeedItem] 
     fetched = _fetch_bytes(url, timeout_s, max_bytes, FEED_TYPES, "not an RSS or Atom feed")
     if isinstance(fetched, LoadFailure):
         return fetched
+    return _feed_items(url, *fetched)
+
+
+def fetch_address(url: str, *, timeout_s: float, max_bytes: int) -> Article | list[FeedItem] | LoadFailure:
+    """What is at ``url``, a web page or a feed, told apart by the content type the site sends:
+    a reader pasting addresses need not say which is which."""
+    fetched = _fetch_bytes(
+        url, timeout_s, max_bytes, PAGE_TYPES + FEED_TYPES, "neither a web page, text nor an RSS or Atom feed"
+    )
+    if isinstance(fetched, LoadFailure):
+        return fetched
     body, kind, charset = fetched
+    return _feed_items(url, body, kind, charset) if kind in FEED_TYPES else _page(url, body, kind, charset)
+
+
+def _page(url: str, body: bytes, kind: str, charset: str, published: str = "") -> Article | LoadFailure:
+    try:
+        text = body.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    parts = urlsplit(url)
+    name = (parts.netloc + parts.path).rstrip("/")  # "example.com/news/tram-strike": readable, unique
+    loaded = load_page(text, url, name, html=kind != "text/plain")
+    if isinstance(loaded, LoadFailure):
+        return loaded
+    return replace(loaded, url=loaded.url or url, published=loaded.published or _date_or_nothing(published))
+
+
+def _feed_items(url: str, body: bytes, kind: str, charset: str) -> list[FeedItem] | LoadFailure:
     headers = {"content-type": f"{kind}; charset={charset}" if charset else kind, "content-location": url}
     feed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     if not feed.version:
@@ -105,20 +127,6 @@ def fetch_feed(url: str, *, timeout_s: float, max_bytes: int) -> list[FeedItem] 
         # dict.get: feedparser's own get() answers "updated" with the date when there is none.
         items.append(FeedItem(link, when.strip(), title, (dict.get(entry, "updated") or "").strip()))
     return [item for item in items if is_url(item.link)]
-
-
-def _fetch(
-    url: str, timeout_s: float, max_bytes: int, kinds: tuple[str, ...], wrong_kind: str
-) -> tuple[str, str] | LoadFailure:
-    """(text, content type) of ``url``, or why not."""
-    fetched = _fetch_bytes(url, timeout_s, max_bytes, kinds, wrong_kind)
-    if isinstance(fetched, LoadFailure):
-        return fetched
-    body, kind, charset = fetched
-    try:
-        return body.decode(charset or "utf-8", errors="replace"), kind
-    except LookupError:
-        return body.decode("utf-8", errors="replace"), kind
 
 
 def _fetch_bytes(

@@ -5,16 +5,13 @@ are indexed."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from index.pipeline import Indexer, Outcome
 from index.settings import Settings
+from tests.local_site import serving_pages
 
 PARAGRAPH = (
     "Tram drivers in Maasport will strike for 48 hours from Thursday after pay talks broke down, the union said. "
@@ -84,29 +81,8 @@ REQUESTS: list[str] = []
 
 @pytest.fixture
 def site() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            REQUESTS.append(self.path)
-            if self.path == "/slow":
-                time.sleep(3)
-            status, kind, body = PAGES.get(self.path, (404, "text/html", "<h1>Not found</h1>"))
-            data = body if isinstance(body, bytes) else body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            # citeqa stops reading a page over the size limit, as it should: the write then fails.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving_pages(PAGES, REQUESTS) as address:
+        yield address
 
 
 def test_a_page_is_indexed_with_its_address_and_date_and_fetching_it_again_adds_nothing(
@@ -135,7 +111,7 @@ def test_pages_that_cannot_be_had_are_reported_by_address_and_the_rest_are_index
     assert reasons["/big"][0] is Outcome.FAILED and "over the size limit of 1 MB" in reasons["/big"][1]
     assert reasons["/private/memo"][0] is Outcome.FAILED and "robots.txt does not allow" in reasons["/private/memo"][1]
     assert reasons["/missing"][0] is Outcome.FAILED and "HTTP 404" in reasons["/missing"][1]
-    assert reasons["/image"][0] is Outcome.FAILED and "is image/png, not a web page" in reasons["/image"][1]
+    assert reasons["/image"][0] is Outcome.FAILED and "is image/png, neither a web page" in reasons["/image"][1]
     assert len(Indexer(settings).store.articles()) == 1
 
 
@@ -249,3 +225,12 @@ def test_a_story_updated_at_the_same_address_replaces_its_article_when_its_feed_
     assert (article.title, article.locations) == ("UPDATE 1-Ferry strike ends with a deal", (page_url,))
     # Read again unchanged: nothing fetched.
     assert index() == {page_url: Outcome.UNCHANGED} and "/news/ferry" not in REQUESTS
+
+
+def test_an_address_is_read_as_a_page_or_a_feed_by_what_the_site_sends(settings: Settings, site: str) -> None:
+    report = Indexer(settings).index_paths([f"{site}/news/tram-strike", f"{site}/atom.xml", f"{site}/sitemap.xml"])
+    outcomes = {r.location.removeprefix(site): (r.outcome, r.reason) for r in report.results}
+    assert outcomes["/news/tram-strike"][0] is Outcome.ADDED
+    assert outcomes["/news/bus"][0] is Outcome.ADDED  # the Atom feed's one page
+    assert outcomes["/sitemap.xml"][0] is Outcome.FAILED and "not an RSS or Atom feed" in outcomes["/sitemap.xml"][1]
+    assert "/atom.xml" not in outcomes  # a feed read well is its pages' results, as with --feed

@@ -25,7 +25,7 @@ from qa.question_time import parse_as_of
 from qa.retriever import Filters, checked_k
 from ui import render
 from ui.shapes import CheckedAnswer, Hit, checked_answer, hit
-from ui.uploads import store_and_index
+from ui.uploads import fetch_and_index, store_and_index
 
 T = TypeVar("T")
 EXAMPLES = [
@@ -153,6 +153,21 @@ class ChatApp:
         progress(0, desc="Indexing the uploaded files")
         pairs = [(Path(str(f)).name, Path(str(f))) for f in files]  # Gradio keeps the browser's name
         results = store_and_index(self.indexer, pairs, self.upload_folder, self.indexer.settings.store.max_file_bytes)
+        progress(1, desc="Done")
+        table = [[r.file, r.outcome, r.article, r.detail] for r in results]
+        return table, self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
+
+    def fetch(
+        self,
+        addresses: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects progress)
+    ) -> tuple[list[list[str]], list[list[Any]], str, Any]:
+        """Index the pages and feeds pasted in the Articles tab: the same per-item results as an upload."""
+        if not (addresses or "").strip():
+            gr.Warning("Paste one or more web page or feed addresses first, one a line.")
+            return [], self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
+        progress(0, desc="Fetching the pages and feeds")
+        results = fetch_and_index(self.indexer, addresses or "")
         progress(1, desc="Done")
         table = [[r.file, r.outcome, r.article, r.detail] for r in results]
         return table, self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
@@ -293,6 +308,13 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
                 elem_id="cq-upload",
             )
             index_button = gr.Button("Index uploaded files", elem_id="cq-index")
+            addresses = gr.Textbox(
+                label="Web pages or RSS/Atom feeds, one address a line (a feed's new and updated pages are indexed)",
+                placeholder="https://example.com/news/story\nhttps://example.com/rss.xml",
+                lines=3,
+                elem_id="cq-addresses",
+            )
+            fetch_button = gr.Button("Fetch and index", elem_id="cq-fetch")
             upload_results = gr.Dataframe(
                 headers=["file", "result", "article", "detail"], label="Upload results", elem_id="cq-upload-results"
             )
@@ -324,6 +346,9 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
         )
         index_button.click(
             chat_app.upload, files, [upload_results, articles, status, publishers], api_visibility="private"
+        )
+        fetch_button.click(
+            chat_app.fetch, addresses, [upload_results, articles, status, publishers], api_visibility="private"
         )
         gr.api(_with_real_types(chat_app.api_ask), api_name="ask", concurrency_id="llm")
         gr.api(_with_real_types(chat_app.api_search), api_name="search")

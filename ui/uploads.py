@@ -13,6 +13,7 @@ from pathlib import Path
 
 from index.articles import SUPPORTED_SUFFIXES
 from index.pipeline import Indexer, ItemResult, Outcome
+from index.web import is_url
 
 
 @dataclass(frozen=True)
@@ -90,5 +91,27 @@ def _result(item: ItemResult, stored: dict[str, str]) -> UploadResult:
         path, record = path.rsplit(":", 1)[0], f"line {path.rsplit(':', 1)[1]}"
     shown = stored.get(path, Path(path).name)
     label = f"{shown} ({record})" if record else shown
-    detail = item.reason or (f"{item.chunks} chunks" if item.outcome in (Outcome.ADDED, Outcome.UPDATED) else "")
-    return UploadResult(label, item.outcome.value, item.article_id, detail)
+    return UploadResult(label, item.outcome.value, item.article_id, _detail(item))
+
+
+def _detail(item: ItemResult) -> str:
+    return item.reason or (f"{item.chunks} chunks" if item.outcome in (Outcome.ADDED, Outcome.UPDATED) else "")
+
+
+def fetch_and_index(indexer: Indexer, addresses: str) -> list[UploadResult]:
+    """Index the web pages and feeds at ``addresses`` (one a line, as a reader pastes them; a page
+    or a feed told apart by what the site sends), with one result a page, as ``citeqa index``
+    gives. A line that is no web address is named and the rest are fetched."""
+    lines = [line.strip() for line in (addresses or "").splitlines() if line.strip()]
+    results = [
+        UploadResult(
+            line[:80], Outcome.FAILED.value, "", "not a web address: give one starting with https:// or http://"
+        )
+        for line in lines
+        if not is_url(line)
+    ]
+    urls = list(dict.fromkeys(line for line in lines if is_url(line)))
+    if urls:
+        report = indexer.index_paths(urls)
+        results += [UploadResult(r.location, r.outcome.value, r.article_id, _detail(r)) for r in report.results]
+    return results
