@@ -234,3 +234,45 @@ def test_an_address_is_read_as_a_page_or_a_feed_by_what_the_site_sends(settings:
     assert outcomes["/news/bus"][0] is Outcome.ADDED  # the Atom feed's one page
     assert outcomes["/sitemap.xml"][0] is Outcome.FAILED and "not an RSS or Atom feed" in outcomes["/sitemap.xml"][1]
     assert "/atom.xml" not in outcomes  # a feed read well is its pages' results, as with --feed
+
+
+def test_citeqa_watch_reads_a_feed_every_interval_with_a_line_per_poll(settings: Settings, site: str) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    home = ["--home", str(settings.store.home)]
+    REQUESTS.clear()
+    result = CliRunner().invoke(main, [*home, "watch", f"{site}/feed.xml", "--every", "1s", "--polls", "2"])
+    assert result.exit_code == 0, result.output
+    polls = [line.split(" ", 1)[1] for line in result.stdout.splitlines() if " poll " in line]
+    assert polls == [
+        "poll 1: 2 new, 0 updated, 0 unchanged, 1 failed",
+        "poll 2: 0 new, 0 updated, 2 unchanged, 1 failed",  # the indexed pages are not fetched again
+    ]
+    assert REQUESTS.count("/feed.xml") == 2 and REQUESTS.count("/news/tram-strike") == 1
+    assert f"failed: {site}/news/gone: the site answered HTTP 404" in result.stderr
+    assert "Stopped watching after 2 poll(s)." in result.stdout
+    bad = CliRunner().invoke(main, [*home, "watch", f"{site}/feed.xml", "--every", "often"])
+    assert bad.exit_code == 2 and "'often' is not a time" in bad.output
+
+
+def test_citeqa_watch_stops_cleanly_on_ctrl_c(settings: Settings, site: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "ui.cli", "--home", str(settings.store.home), "watch", f"{site}/atom.xml"]
+    watcher = subprocess.Popen(
+        [*command, "--every", "1h"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    try:
+        first = watcher.stdout.readline()  # the first poll's line, then an hour's wait
+        assert " poll 1: 1 new" in first, first
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=30)
+    finally:
+        watcher.kill()
+    assert watcher.returncode == 0, err
+    assert "Stopped watching after 1 poll(s)." in out and "Traceback" not in err

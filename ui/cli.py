@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +104,74 @@ def index_command(
         click.echo(report.summary())
     if report.failures:
         sys.exit(1)
+
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr)?\s*", re.IGNORECASE)
+
+
+def _seconds(value: str) -> float:
+    """ "30s", "15m", "1h" (a bare number is minutes) as seconds; a ``click.BadParameter`` otherwise."""
+    match = _DURATION.fullmatch(value or "")
+    if not match or float(match.group(1)) <= 0:
+        raise click.BadParameter(f"{value!r} is not a time: use seconds, minutes or hours, such as 30s, 15m or 1h")
+    unit = (match.group(2) or "m").lower()[0]
+    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
+@main.command("watch")
+@click.argument("feeds", nargs=-1, required=True)
+@click.option("--every", default="15m", show_default=True, help="How often to read the feeds: 30s, 15m, 1h.")
+@click.option("--polls", type=click.IntRange(min=1), help="Stop after this many polls [default: run until Ctrl-C].")
+@click.pass_obj
+def watch_command(settings: Settings, feeds: tuple[str, ...], every: str, polls: int | None) -> None:
+    """Keep RSS or Atom FEEDS fresh: read them now and every --every, indexing the pages that are
+    new and those the feed says were updated (the rest are not fetched). One line per poll; Ctrl-C
+    stops after the poll under way (twice: at once)."""
+    import signal
+    import time
+
+    from index.pipeline import Outcome
+
+    interval = _seconds(every)
+    indexer = _parts(settings).indexer
+    stopping = False
+
+    def stop(_signal: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            raise KeyboardInterrupt
+        stopping = True
+        click.echo("Stopping after this poll (Ctrl-C again to stop at once)…", err=True)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    done = 0
+    try:
+        click.echo(f"Watching {len(feeds)} feed(s) every {every.strip()}; Ctrl-C stops.", err=True)
+        while not stopping:
+            report = indexer.index_paths([], feeds=feeds, progress=False)
+            done += 1
+            counts = ", ".join(
+                f"{report.count(outcome)} {word}"
+                for outcome, word in (
+                    (Outcome.ADDED, "new"),
+                    (Outcome.UPDATED, "updated"),
+                    (Outcome.UNCHANGED, "unchanged"),
+                    (Outcome.FAILED, "failed"),
+                )
+            )
+            click.echo(f"{datetime.now():%H:%M:%S} poll {done}: {counts}")
+            for failure in report.failures:
+                click.echo(f"  failed: {failure.location}: {failure.reason}", err=True)
+            if polls is not None and done >= polls:
+                break
+            waited_until = time.monotonic() + interval
+            while not stopping and time.monotonic() < waited_until:
+                time.sleep(min(0.2, max(0.0, waited_until - time.monotonic())))
+    except KeyboardInterrupt:
+        click.echo("Stopped at once; the next indexing run finishes anything left half-written.", err=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    click.echo(f"Stopped watching after {done} poll(s).")
 
 
 @main.command("delete")
