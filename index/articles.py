@@ -183,11 +183,13 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Article | LoadFailure]:
         yield _plain_article(text, where, display(Path(path.name)))
 
 
-def load_page(text: str, where: str, name: str, *, html: bool) -> Article | LoadFailure:
-    """One fetched page (``index.web``) read as an uploaded file of its kind would be."""
+def load_page(text: str, where: str, name: str, *, html: bool, published: str = "") -> Article | LoadFailure:
+    """One fetched page (``index.web``) read as an uploaded file of its kind would be.
+    ``published`` (a feed item's date, normalised) dates it before a date read off its words
+    (a dateline), but after a date in the page's own metadata."""
     if not text.strip():
         return LoadFailure(where, "page is empty")
-    return _load_html(text, where, name) if html else _plain_article(text, where, name)
+    return _load_html(text, where, name, published) if html else _plain_article(text, where, name, published)
 
 
 def _decode(data: bytes, where: str) -> str | LoadFailure:
@@ -210,7 +212,7 @@ def _decode(data: bytes, where: str) -> str | LoadFailure:
     return text.removeprefix("\ufeff")
 
 
-def _plain_article(text: str, where: str, name: str) -> Article | LoadFailure:
+def _plain_article(text: str, where: str, name: str, published: str = "") -> Article | LoadFailure:
     if not text.strip():
         return LoadFailure(where, "file holds only white space")
     meta = detect_metadata(text)
@@ -220,19 +222,21 @@ def _plain_article(text: str, where: str, name: str) -> Article | LoadFailure:
         title=meta.title,
         location=where,
         publisher=meta.publisher,
-        published=meta.published,
+        published=published or meta.published,
     )
 
 
-def _load_html(html: str, where: str, name: str) -> Article | LoadFailure:
+def _load_html(html: str, where: str, name: str, published: str = "") -> Article | LoadFailure:
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
     text = trafilatura.extract(html, include_comments=False, include_tables=True)
     if not text or len(text.split()) < MIN_HTML_WORDS:
         return LoadFailure(where, "HTML has no main text to index (only markup, scripts or navigation)")
     # Scripts and styles are not the page's words: trafilatura's metadata would keep the text of a
-    # <script> inside <title> or <h1> ("Tram line alert(1)").
-    page = trafilatura.extract_metadata(_SCRIPTS.sub(" ", html))
+    # <script> inside <title> or <h1> ("Tram line alert(1)"). Its date comes from the page's
+    # metadata and <time> only (extensive=False): the extensive search read a wire story's
+    # "©2026 Northern Wire" as 1 January 2026, ahead of its "Oct. 5" dateline and its feed's date.
+    page = trafilatura.extract_metadata(_SCRIPTS.sub(" ", html), extensive=False)
     meta = detect_metadata(text)
     return Article(
         id=name,
@@ -241,7 +245,7 @@ def _load_html(html: str, where: str, name: str) -> Article | LoadFailure:
         location=where,
         publisher=(page.sitename if page and page.sitename else meta.publisher) or "",
         url=(page.url if page and page.url else "") or "",
-        published=_page_date(page.date if page else None) or meta.published,
+        published=_page_date(page.date if page else None) or published or meta.published,
     )
 
 

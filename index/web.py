@@ -104,10 +104,10 @@ def _page(url: str, body: bytes, kind: str, charset: str, published: str = "") -
         text = body.decode("utf-8", errors="replace")
     parts = urlsplit(url)
     name = (parts.netloc + parts.path).rstrip("/")  # "example.com/news/tram-strike": readable, unique
-    loaded = load_page(text, url, name, html=kind != "text/plain")
+    loaded = load_page(text, url, name, html=kind != "text/plain", published=_date_or_nothing(published))
     if isinstance(loaded, LoadFailure):
         return loaded
-    return replace(loaded, url=loaded.url or url, published=loaded.published or _date_or_nothing(published))
+    return replace(loaded, url=loaded.url or url)
 
 
 def _feed_items(url: str, body: bytes, kind: str, charset: str) -> list[FeedItem] | LoadFailure:

@@ -6,6 +6,7 @@ are indexed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
@@ -276,3 +277,61 @@ def test_citeqa_watch_stops_cleanly_on_ctrl_c(settings: Settings, site: str) -> 
         watcher.kill()
     assert watcher.returncode == 0, err
     assert "Stopped watching after 1 poll(s)." in out and "Traceback" not in err
+
+
+def test_the_four_weeks_fixture_served_as_pages_and_a_feed_is_indexed_with_its_dates_and_outlets(
+    settings: Settings,
+) -> None:
+    """The news fixture (evals/data/news-weeks) as a site would serve it: each article a page
+    (the outlet in og:site_name where the fixture names one; no date in the page's metadata),
+    all of them in one RSS feed (an item date where the fixture has one). Every article is read
+    with the fixture's date and outlet, the two undated wire stories from their datelines."""
+    import json
+    from html import escape
+
+    from evals.suite import NEWS_WEEKS_DATASET
+
+    articles = [json.loads(line) for line in (NEWS_WEEKS_DATASET / "articles.jsonl").read_text("utf-8").splitlines()]
+    pages: dict = {}
+    items = []
+    for article in articles:
+        headline, _, body = article["text"].partition("\n\n")
+        path = "/news/" + article["id"].removeprefix("weeks:")
+        site_name = (
+            f'<meta property="og:site_name" content="{escape(article["publisher"])}">'
+            if article.get("publisher")
+            else ""
+        )
+        paragraphs = "".join(f"<p>{escape(p)}</p>" for p in body.split("\n\n"))
+        pages[path] = (
+            200,
+            "text/html; charset=utf-8",
+            f"<html><head><title>{escape(headline)}</title>{site_name}</head>"
+            f"<body><article><h1>{escape(headline)}</h1>{paragraphs}</article></body></html>",
+        )
+        when = ""
+        if article.get("published"):
+            day = date.fromisoformat(article["published"])
+            when = f"<pubDate>{day:%a, %d %b %Y} 09:00:00 GMT</pubDate>"
+        items.append(f"<item><title>{escape(headline)}</title><link>{path}</link>{when}</item>")
+    pages["/rss.xml"] = (
+        200,
+        "application/rss+xml",
+        f'<rss version="2.0"><channel><title>News</title>{"".join(items)}</channel></rss>',
+    )
+
+    with serving_pages(pages) as site:
+        report = Indexer(settings).index_paths([], feeds=[f"{site}/rss.xml"])
+    assert report.failures == [] and report.count(Outcome.ADDED) == len(articles)
+    stored = {a.url.removeprefix(site): a for a in Indexer(settings).store.articles().values()}
+    expected = {"/news/" + a["id"].removeprefix("weeks:"): (a.get("published"), a.get("publisher")) for a in articles}
+    read = {path: (a.published, a.publisher) for path, a in stored.items()}
+    # Undated in the fixture: "LARKHAVEN, Oct. 5 (Northern Wire) -" and "©2026 Northern Wire".
+    expected["/news/nw-ferry-strike-called"] = ("2026-10-05", "Northern Wire")
+    expected["/news/nw-ferry-talks"] = ("2026-10-14", "Northern Wire")
+    # No outlet in the fixture: the credit line names it.
+    for path in ("/news/nw-ferry-deal",):
+        expected[path] = (expected[path][0], "Northern Wire")
+    for path in ("/news/lm-rates-hold", "/news/lm-rates-cut"):
+        expected[path] = (expected[path][0], "Ledger Markets")
+    assert read == expected
