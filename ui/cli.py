@@ -461,7 +461,13 @@ def model_stop_command(settings: Settings) -> None:
     "--fail-under",
     multiple=True,
     metavar="METRIC=VALUE",
-    help="Exit 1 when METRIC (e.g. f1, abstention_recall) is under VALUE; `false_abstention`, `answered_but_wrong`, `answerable_answered_wrong`, `right_reply_declined` and times fail when over.",
+    help="A floor: exit 1 when METRIC (e.g. answer_contains_gold, abstention_recall) is under VALUE, or has no value in the run.",
+)
+@click.option(
+    "--fail-over",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="A ceiling: exit 1 when METRIC (e.g. false_abstention, answered_but_wrong, ttft_p50) is over VALUE, or has no value in the run.",
 )
 @_llm_options
 @click.pass_obj
@@ -476,6 +482,7 @@ def eval_command(
     fresh: bool,
     compare_to: Path | None,
     fail_under: tuple[str, ...],
+    fail_over: tuple[str, ...],
     model: str | None,
     base_url: str | None,
 ) -> None:
@@ -484,11 +491,16 @@ def eval_command(
     retrieval and latency metrics. Interrupted runs resume where they stopped."""
     import shutil
 
+    from evals.gate import Threshold, failures
     from evals.metrics import rates, summarize
     from evals.report import before_after, compare, reasons_table, table, write_report
     from evals.runner import load_rows
     from evals.suite import SEED_DATASET, run_suite
 
+    try:
+        rules = [Threshold.parse(r) for r in fail_under] + [Threshold.parse(r, ceiling=True) for r in fail_over]
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     settings = _with_llm(settings, model, base_url)
     dataset = dataset or SEED_DATASET
     wanted = tuple(t.strip() for t in (titles or "").split(",") if t.strip())
@@ -533,27 +545,14 @@ def eval_command(
         if baseline is not None:
             click.echo("\n".join(before_after(baseline, result.summary)))
         click.echo(compare(earlier, result.rows))
-    failures = _threshold_failures(result.summary, fail_under)
-    for failure in failures:
+    try:
+        broken = failures(result.summary, rules)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    for failure in broken:
         click.echo(f"FAILED threshold: {failure}", err=True)
-    if failures:
+    if broken:
         sys.exit(1)
-
-
-_LOWER_IS_BETTER = ("false_abstention", "answered_but_wrong", "answerable_answered_wrong", "right_reply_declined")
-
-
-def _threshold_failures(summary: dict[str, float], rules: tuple[str, ...]) -> list[str]:
-    failures = []
-    for rule in rules:
-        metric, _, raw = rule.partition("=")
-        if metric not in summary or not raw:
-            raise click.UsageError(f"--fail-under {rule!r}: use METRIC=VALUE with a metric of the report")
-        value, limit = summary[metric], float(raw)
-        lower_is_better = metric in _LOWER_IS_BETTER or metric.endswith(("_p50", "_p95"))
-        if (value > limit) if lower_is_better else (value < limit):
-            failures.append(f"{metric} = {value:.3f} (limit {limit})")
-    return failures
 
 
 @main.command("serve")
