@@ -102,10 +102,6 @@ class Endpoint:
     model: str
     embedded: bool
 
-    def start(self) -> Endpoint:
-        """Resolve the endpoint now (joining and starting the embedded model if it is the one)."""
-        return self.endpoint
-
     def describe(self) -> str:
         kind = "embedded llama.cpp" if self.embedded else "configured endpoint"
         return f"{self.model} at {self.base_url} ({kind})"
