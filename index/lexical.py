@@ -51,8 +51,9 @@ __all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "tokeni
 FORMAT_VERSION = 4
 DATABASE = f"lexical-v{FORMAT_VERSION}.sqlite3"
 SYNC_BATCH_ARTICLES = 500
-COUNTS_TTL_S = 30.0
 """Articles whose chunks are read from Chroma in one request (and inserted in one transaction)."""
+COUNTS_TTL_S = 30.0
+"""How long a count of the chunks a filter matches (``LexicalIndex.matching``) is reused."""
 _STEMMER = Stemmer.Stemmer("english")
 _log = logging.getLogger(__name__)
 
