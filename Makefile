@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: install serve test eval-gate lint lock browser clean
+.PHONY: install serve test check eval-gate lint lock browser clean
 
 install: $(STAMP)
 
@@ -47,6 +47,13 @@ test: install browser $(AXE)
 	# (-n 2, the model's tests on one worker) was no faster than one process either (10 min 5 s,
 	# at 100% of the two cores' 200%): llama.cpp's two threads stall whenever a test holds a core.
 	$(MAKE) eval-gate
+
+# The edit-test loop: lint and every test except those that load the real model (`llm`) or drive
+# a browser (`browser`); `make test` runs them all, then the evaluation gate.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -m "not llm and not browser"
 
 # The seed set and two quiz-style sets (a scene, then the question, as news quizzes ask) with the
 # embedded model; fails when a score falls under the floor set from measured figures, about two
