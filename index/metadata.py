@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from index.dates import MONTH_NAMES
 from index.sentences import split_sentences
 
 MAX_HEADLINE_CHARS = 160
 EDGE_CHARS = 400
 
-_MONTH_NAMES = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTH_NAMES = "|".join(MONTH_NAMES)
 _MONTH_ABBREVIATIONS = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
 _DATELINE = re.compile(
     # "(Bloomberg) --", "WASHINGTON (AP) —", "BERLIN (dpa) -", and the wire form with a date,
@@ -39,24 +40,9 @@ _COPYRIGHT = re.compile(
     r"(?:,?\s+(?:L\.P\.|LLC|Inc\.?|Ltd\.?|Limited|Corp\.?|plc|GmbH|S\.A\.))?\s*\.?\s*(?:All rights reserved\.?)?$",
     re.IGNORECASE | re.MULTILINE,
 )
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
+_MONTHS = [name.lower() for name in MONTH_NAMES]
 _ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")
-_LONG_DATE = re.compile(
-    r"\b(?P<month>" + "|".join(m.capitalize() for m in _MONTHS) + r")\.?\s+(?P<d>[0-3]?\d),\s+(?P<y>(?:19|20)\d\d)\b"
-)
+_LONG_DATE = re.compile(r"\b(?P<month>" + _MONTH_NAMES + r")\.?\s+(?P<d>[0-3]?\d),\s+(?P<y>(?:19|20)\d\d)\b")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
+from index.articles import SUPPORTED_SUFFIXES
 from index.embeddings import MODEL_NAME as EMBEDDING_MODEL
 from index.errors import CiteqaError
 from index.pipeline import Indexer
@@ -34,7 +35,7 @@ EXAMPLES = [
     "What did Russia veto at the UN Security Council?",
     "When did Xi Jinping last visit Pyongyang?",
 ]
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
+UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 SCROLL_TO_CITATION = (
     "() => { setTimeout(() => document.getElementById('cq-cited')?.scrollIntoView({block: 'center'}), 150); }"
 )

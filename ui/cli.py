@@ -196,6 +196,8 @@ def delete_command(settings: Settings, article_ids: tuple[str, ...]) -> None:
 @click.pass_obj
 def articles_command(settings: Settings, as_json: bool) -> None:
     """List the indexed articles."""
+    from ui.render import reader_meta
+
     store = _parts(settings).store
     articles = sorted(store.articles().values(), key=lambda a: a.id)
     if as_json:
@@ -205,7 +207,7 @@ def articles_command(settings: Settings, as_json: bool) -> None:
         click.echo("The index is empty. Add articles with `citeqa index PATH...`.")
         return
     for article in articles:
-        meta = ", ".join(part for part in (article.publisher, article.published) if part)
+        meta = reader_meta(article.publisher, article.published)
         click.echo(
             f"{article.id}  [{article.chunk_count} chunks]  {article.title[:80]}" + (f"  ({meta})" if meta else "")
         )
@@ -263,6 +265,7 @@ def search_command(
     "on Friday", "the latest") narrows the search as it does for `ask`."""
     from qa.question_time import search_in_time
     from qa.retriever import Filters
+    from ui.render import reader_meta
 
     filters = Filters(publishers, article_ids, published_from, published_to)
     retriever = _parts(settings).retriever
@@ -275,7 +278,7 @@ def search_command(
     if not passages:
         click.echo("No passage matches (check the filters).")
     for p in passages:
-        meta = ", ".join(part for part in (p.publisher, p.published) if part)
+        meta = reader_meta(p.publisher, p.published)
         click.secho(f"[{p.rank}] {p.title}" + (f" ({meta})" if meta else ""), bold=True)
         click.echo(
             f"    {p.article_id}, characters {p.start}-{p.end}; "
@@ -337,6 +340,8 @@ def ask_command(
 
 
 def _print_answer(answer) -> None:
+    from ui.render import reader_meta
+
     if answer.time_scope:
         click.echo(f"Searched articles published {answer.time_scope}.")
     if answer.abstained:
@@ -354,7 +359,7 @@ def _print_answer(answer) -> None:
         click.echo(f"  removed (no source supports it): {dropped}")
     click.echo("Sources:")
     for c in answer.citations:
-        meta = ", ".join(part for part in (c.publisher, c.published) if part)
+        meta = reader_meta(c.publisher, c.published)
         click.echo(f"  [{c.number}] {c.title[:70]}" + (f" ({meta})" if meta else ""))
         click.echo(f'      {c.article_id} chars {c.start}-{c.end}: "{" ".join(c.quote.split())}"')
     click.echo(
