@@ -13,14 +13,16 @@ front door (the CLI, the web API, the MCP server) catches the base once and show
     │   ├── BadFilterError (also ValueError)                       a filter value cannot be used
     │   └── BadLimitError (also ValueError)                        k is not 1 to 50 (web API, MCP)
     ├── EmbeddedModelError                    qa/embedded_llm.py   the packaged model cannot be joined or started
-    └── LLMError                              qa/llm.py            the model gave no answer
-        ├── LLMUnavailable                                         cannot reach it (or it refuses the key/model)
-        ├── LLMTimeout                                             no answer within the deadline
-        ├── LLMRateLimited                                         429 after the retries
-        └── LLMBadResponse                                         an HTTP error or a reply that is not the API
+    ├── LLMError                              qa/llm.py            the model gave no answer
+    │   ├── LLMUnavailable                                         cannot reach it (or it refuses the key/model)
+    │   ├── LLMTimeout                                             no answer within the deadline
+    │   ├── LLMRateLimited                                         429 after the retries
+    │   └── LLMBadResponse                                         an HTTP error or a reply that is not the API
+    └── DatasetError (also ValueError)        evals/dataset.py     an eval dataset cannot be read
 
 It lives on the ground floor so that every stage can derive from it without an upward import;
-``qa`` exports it with the rest of the public API. Per-file indexing failures are not raised:
+``qa`` exports it and every error above but ``DatasetError`` (``evals`` is downstream of ``qa``)
+with the rest of the public API; ``tests/test_errors.py`` holds this drawing to the code. Per-file indexing failures are not raised:
 they are reported per file (``index.pipeline``), so that one bad file never stops the rest.
 """
 

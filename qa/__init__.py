@@ -11,22 +11,32 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from index.dates import DateError
+    from index.embeddings import EmbeddingModelMissing
     from index.errors import CiteqaError
-    from index.settings import Settings
+    from index.settings import Settings, SettingsError
+    from index.store import StoreUnavailable
     from qa.answers import Answer, Answerer, AnswerSentence, Citation, Done, Retrieved, Status, Token
+    from qa.embedded_llm import EmbeddedModelError
     from qa.llm import LLM, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable
-    from qa.passages import BadFilterError, EmptyIndexError, EmptyQueryError, Passage, RetrievalError
+    from qa.passages import BadFilterError, BadLimitError, EmptyIndexError, EmptyQueryError, Passage, RetrievalError
     from qa.retriever import Filters, Retriever
 
 _HOMES = {
     "CiteqaError": "index.errors",
+    "DateError": "index.dates",
+    "EmbeddingModelMissing": "index.embeddings",
     "Settings": "index.settings",
+    "SettingsError": "index.settings",
+    "StoreUnavailable": "index.store",
+    "EmbeddedModelError": "qa.embedded_llm",
     **dict.fromkeys(
         ["Answer", "Answerer", "AnswerSentence", "Citation", "Done", "Retrieved", "Status", "Token"], "qa.answers"
     ),
     **dict.fromkeys(["LLM", "LLMBadResponse", "LLMError", "LLMRateLimited", "LLMTimeout", "LLMUnavailable"], "qa.llm"),
     **dict.fromkeys(
-        ["BadFilterError", "EmptyIndexError", "EmptyQueryError", "Passage", "RetrievalError"], "qa.passages"
+        ["BadFilterError", "BadLimitError", "EmptyIndexError", "EmptyQueryError", "Passage", "RetrievalError"],
+        "qa.passages",
     ),
     **dict.fromkeys(["Filters", "Retriever"], "qa.retriever"),
 }
@@ -52,9 +62,13 @@ __all__ = [
     "AnswerSentence",
     "Answerer",
     "BadFilterError",
+    "BadLimitError",
     "Citation",
     "CiteqaError",
+    "DateError",
     "Done",
+    "EmbeddedModelError",
+    "EmbeddingModelMissing",
     "EmptyIndexError",
     "EmptyQueryError",
     "Filters",
@@ -68,6 +82,8 @@ __all__ = [
     "Retrieved",
     "Retriever",
     "Settings",
+    "SettingsError",
     "Status",
+    "StoreUnavailable",
     "Token",
 ]

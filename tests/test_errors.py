@@ -134,3 +134,26 @@ def test_logins_are_read_with_the_other_settings(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setenv("CITEQA_AUTH", "editor:s3cret:x, reader:pw")
     assert Settings.from_env().web.auth == (("editor", "s3cret:x"), ("reader", "pw"))
+
+
+def test_the_error_tree_drawing_names_every_citeqa_error_and_qa_exports_them() -> None:
+    import importlib
+
+    import index.errors
+    import qa
+    from index.errors import CiteqaError
+
+    modules = ("index.embeddings", "index.settings", "index.dates", "index.store", "qa.embedded_llm", "qa.llm")
+    for module in (*modules, "qa.passages", "evals.dataset"):
+        importlib.import_module(module)  # every module that defines one
+
+    def subclasses(cls: type) -> set[type]:
+        found = set(cls.__subclasses__())
+        for sub in list(found):
+            found |= subclasses(sub)
+        return found
+
+    public = {cls for cls in subclasses(CiteqaError) if not cls.__name__.startswith("_")}
+    drawing = index.errors.__doc__ or ""
+    assert {cls.__name__ for cls in public if f"── {cls.__name__}" not in drawing} == set()
+    assert {cls.__name__ for cls in public if cls.__module__ != "evals.dataset"} - set(qa.__all__) == set()
