@@ -359,7 +359,14 @@ class Answerer:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         parts: list[str] = []
+        said: set[str] = set()
         for checked in _complete_sentences(verdict.kept, raw)[:SYNTHESIS_MAX_SENTENCES]:
+            # The small model sometimes writes one sentence again and again ("Ferries left
+            # Larkhaven on Wednesday, October 7, 2026." four times in a timeline): once is enough.
+            words = " ".join(re.findall(r"\w+", checked.text.lower()))
+            if words in said:
+                continue
+            said.add(words)
             numbers = []
             for original in checked.sources:
                 if original not in renumber:

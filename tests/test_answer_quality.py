@@ -345,6 +345,16 @@ SUMMARY_REPLY = (
 )
 
 
+def test_a_sentence_the_model_writes_twice_is_kept_once(seed_answerer: Answerer) -> None:
+    twice = " Zhao Leji, China's No. 3 official, will head the delegation [2]."
+    reply = SUMMARY_REPLY + twice + twice.replace("[2]", "[3]")
+    with FakeLLM("ok", reply=reply, found=0.97).running() as fake:
+        answer = answerer_with(seed_answerer.settings, fake).ask("Summarize the article in three points.")
+    assert not answer.abstained, answer.reason
+    assert [s.text.count("Zhao Leji") for s in answer.sentences] == [0, 1, 0]
+    assert answer.text.count("Zhao Leji") == 1
+
+
 def test_a_summary_is_answered_in_several_cited_sentences(seed_answerer: Answerer) -> None:
     settings = seed_answerer.settings
     with FakeLLM("ok", reply=SUMMARY_REPLY, found=0.97).running() as fake:
