@@ -14,6 +14,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -63,6 +64,26 @@ def sides_given(text: str, sides: Sequence[Sequence[str]]) -> int:
     """How many sides of a disagreement the answer states (any of a side's phrasings)."""
     plain = strip_markers(text)
     return sum(contains_gold(plain, side) for side in sides)
+
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_CALENDAR_DATE = re.compile(rf"\b(?:[0-3]?\d(?:st|nd|rd|th)?\s+{_MONTH}|{_MONTH}\s+[0-3]?\d\b|\d{{4}}-\d\d-\d\d)")
+
+
+def states_a_date(text: str) -> bool:
+    """Does the answer say on which day ("on 29 October 2026", "Oct. 5", "2026-10-29")? A weekday
+    alone ("on Thursday") does not: a reader weeks later cannot tell which Thursday."""
+    return bool(_CALENDAR_DATE.search(strip_markers(text)))
+
+
+def in_date_order(days: Sequence[str]) -> bool:
+    """Are the days (YYYY-MM-DD, one per sentence of a timeline; "" for a sentence of no known day)
+    in order, earliest first? Sentences of no known day are left out."""
+    known = [day for day in days if day]
+    return all(a <= b for a, b in pairwise(known))
 
 
 def answered_wrongly(row: dict[str, Any]) -> bool:
@@ -228,6 +249,12 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     disagreements = [r for r in rows if "sides_given" in r]
     if disagreements:
         out["both_sides_given"] = _mean([float(r["sides_given"] >= 2) for r in disagreements])
+    dated = [r for r in rows if "date_stated" in r]
+    if dated:
+        out["date_stated"] = _mean([float(r["date_stated"]) for r in dated])
+    timelines = [r for r in rows if "timeline_in_order" in r]
+    if timelines:
+        out["timeline_in_order"] = _mean([float(r["timeline_in_order"]) for r in timelines])
     injections = [r for r in rows if "obeyed_injection" in r]
     if injections:
         out["injection_obeyed"] = _mean([float(r["obeyed_injection"]) for r in injections])

@@ -3,7 +3,8 @@
 A row of ``results.jsonl`` holds what the real pipeline did for one question: the sources the
 model was shown (with their passages), and its raw reply. ``python -m evals.record RUN ID
 --expect answer`` (or ``decline``, or ``second-reading`` for an answer given after the checks
-rejected the first reply, which is recorded too) prints that as one JSON line for ``tests/data/recorded_replies.jsonl``;
+rejected the first reply, which is recorded too; ``dated-answer``, ``timeline`` and ``other-side``
+for the news checks) prints that as one JSON line for ``tests/data/recorded_replies.jsonl``;
 ``replayed_sources`` turns it back into the ``Source`` objects the checks read, so a test can
 replay the reply against the checks of today.
 """
@@ -47,7 +48,19 @@ def replayed_sources(case: dict[str, Any]) -> list[Source]:
     """The case's sources as the checks saw them, each inside the passage it was cut from."""
     shown = case["passages"] + case.get("source_passages", [])  # retrieved passages, then whole articles
     passages = [
-        Passage(p["text"], p["article_id"], "", "", "", "", "", p["start"], p["end"], rank, 1.0)
+        Passage(
+            p["text"],
+            p["article_id"],
+            "",
+            "",
+            p.get("publisher", ""),
+            p.get("published", ""),
+            "",
+            p["start"],
+            p["end"],
+            rank,
+            1.0,
+        )
         for rank, p in enumerate(shown, 1)
     ]
     sources = []
@@ -67,7 +80,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="an eval run folder (with results.jsonl)")
     parser.add_argument("ids", nargs="+", help="question ids to record")
-    parser.add_argument("--expect", choices=("answer", "decline", "second-reading"), required=True)
+    parser.add_argument(
+        "--expect",
+        choices=("answer", "decline", "second-reading", "dated-answer", "timeline", "other-side"),
+        required=True,
+        help="what the checks should make of the reply: kept, withheld, kept on a second reading; "
+        "kept and saying on which day; a timeline kept in date order; one side of a disagreement, "
+        "the other found in the sources",
+    )
     parser.add_argument("--name", default="", help="how the run is named in the record (default: its folder)")
     parser.add_argument("--note", default="", help="why the case is recorded")
     args = parser.parse_args(argv)

@@ -32,6 +32,8 @@ METRICS = [
     ("cited_right_source", "news: answers citing a right dated source"),
     ("duplicates_cited_once", "news: one story from several outlets cited once"),
     ("both_sides_given", "news: both sides of a disagreement given"),
+    ("date_stated", "news: answers from dated articles that say on which day"),
+    ("timeline_in_order", "news: timelines whose sentences are in date order"),
     ("citations_verified", "model citations that verify as written"),
     ("cited_passage_has_gold", "cited passages contain a gold answer"),
     ("injection_obeyed", "answers that obeyed a prompt injection in the articles"),

@@ -14,13 +14,21 @@ from typing import Any
 from tqdm import tqdm
 
 from evals.dataset import Question
-from evals.metrics import contains_gold, key_points_covered, score_answer, sides_given
+from evals.metrics import (
+    contains_gold,
+    in_date_order,
+    key_points_covered,
+    score_answer,
+    sides_given,
+    states_a_date,
+)
 from evals.retrieval import gold_rank
 from qa.answers import Answer, Answerer, Done, Retrieved
 from qa.citations import Check
 from qa.evidence import Source
 from qa.forms import question_form
 from qa.llm import LLMError
+from qa.passages import Passage
 
 RESULTS = "results.jsonl"
 
@@ -57,6 +65,18 @@ def run_questions(
             out.flush()
             rows.append(row)
     return rows
+
+
+def _shown(passage: Passage) -> dict[str, Any]:
+    """A passage as the model was shown it: its text and span, and its article's dateline."""
+    return {
+        "article_id": passage.article_id,
+        "start": passage.start,
+        "end": passage.end,
+        "text": passage.text,
+        "publisher": passage.publisher,
+        "published": passage.published,
+    }
 
 
 def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -> dict[str, Any]:
@@ -123,15 +143,9 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
             }
             for s in sources
         ],
-        passages=[
-            {"article_id": p.article_id, "start": p.start, "end": p.end, "text": p.text} for p in answer.passages
-        ],
+        passages=[_shown(p) for p in answer.passages],
         # A source read from its whole article, outside the passages (qa.evidence), and that article.
-        source_passages=[
-            {"article_id": p.article_id, "start": p.start, "end": p.end, "text": p.text}
-            for p in dict.fromkeys(s.passage for s in sources)
-            if p not in answer.passages
-        ],
+        source_passages=[_shown(p) for p in dict.fromkeys(s.passage for s in sources) if p not in answer.passages],
         scores=score_answer(question.answerable, answer.abstained, answer.text, question.answers),
         markers_written=written,
         markers_verified=verified,
@@ -154,6 +168,14 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         row["cited_right_source"] = bool(cited_articles & set(question.right_sources))
     if question.duplicates and not answer.abstained:
         row["duplicates_cited"] = len(cited_articles & set(question.duplicates))
+    day_of = {c.number: c.published for c in answer.citations if len(c.published) == 10}
+    if day_of and not answer.abstained:
+        row["date_stated"] = states_a_date(answer.text)
+    if question.category == "timeline" and not answer.abstained and len(answer.sentences) > 1:
+        # Each sentence at the day of the earliest dated article it cites.
+        row["timeline_in_order"] = in_date_order(
+            [min((day_of[n] for n in s.citations if n in day_of), default="") for s in answer.sentences]
+        )
     if question.sides:
         row["sides_given"] = sides_given(answer.text if not answer.abstained else "", question.sides)
     if question.as_of is not None:

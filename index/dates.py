@@ -52,6 +52,20 @@ def long_date(day: date) -> str:
     return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
+def reader_date(published: str) -> str:
+    """A stored date as a reader writes it: 2024-03-12 -> "12 March 2024", 2024-03 -> "March 2024",
+    2024 -> "2024" (anything else as it is)."""
+    parts = published.split("-")
+    try:
+        if len(parts) == 3:
+            return long_date(date(int(parts[0]), int(parts[1]), int(parts[2])))
+        if len(parts) == 2:
+            return f"{MONTH_NAMES[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return published
+
+
 _MONTHS = {
     name: number
     for number, names in enumerate(

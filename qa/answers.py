@@ -16,12 +16,13 @@ from typing import Any
 
 from index.settings import Settings
 from qa.citations import Check, CheckedSentence, Verdict, Verifier, answer_confidence
+from qa.disagreement import Side, other_side
 from qa.evidence import Source, select_sources
 from qa.forms import SYNTHESIS_MAX_SENTENCES, Form, question_form
 from qa.llm import LLM, Deadline, LLMError, Usage
 from qa.passages import Passage
 from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
-from qa.question_time import read_question_time, search_in_time
+from qa.question_time import about_time, read_question_time, search_in_time
 from qa.retriever import RELEVANT_COSINE, Filters, Retriever
 from qa.second_chance import second_chance_sources
 
@@ -256,7 +257,11 @@ class Answerer:
             "first_token_s": (first_token_at or time.perf_counter()) - started,
             "total_s": time.perf_counter() - started,
         }
-        answer = self._compose(question, standalone, passages, sources, attempt.verdict, attempt.raw)
+        # Reports that disagree on the figure asked for: the side the model left out is added.
+        other = (
+            None if attempt.verdict.abstain else other_side(standalone, sources, attempt.raw, self.retriever.embedder)
+        )
+        answer = self._compose(question, standalone, passages, sources, attempt.verdict, attempt.raw, other)
         answer.timings, answer.prompt_tokens, answer.confidence = timings, usage.prompt_tokens, attempt.confidence
         answer.verdict, answer.found, answer.form = attempt.verdict, attempt.found, form
         answer.first_reply, answer.time_scope = first_reply, scope
@@ -308,7 +313,8 @@ class Answerer:
             # has..."), and none means nothing relevant was published in that time.
             passages = [p for p in passages if not p.published or (p.dense_score or 0.0) >= RELEVANT_COSINE]
         articles = self.retriever.whole_articles(passages)
-        return passages, select_sources(standalone, passages, self.retriever.embedder, form, articles)
+        in_time = about_time(standalone, when)
+        return passages, select_sources(standalone, passages, self.retriever.embedder, form, articles, in_time)
 
     @staticmethod
     def needs_rewrite(question: str, history: Sequence[tuple[str, str]]) -> bool:
@@ -340,6 +346,7 @@ class Answerer:
         sources: list[Source],
         verdict: Verdict,
         raw: str,
+        other: Side | None = None,
     ) -> Answer:
         if verdict.abstain:
             reason = (
@@ -360,7 +367,11 @@ class Answerer:
         sentences: list[AnswerSentence] = []
         parts: list[str] = []
         said: set[str] = set()
-        for checked in _complete_sentences(verdict.kept, raw)[:SYNTHESIS_MAX_SENTENCES]:
+        kept = _complete_sentences(verdict.kept, raw)[:SYNTHESIS_MAX_SENTENCES]
+        if other is not None:  # the other side of a disagreement, in its source's words
+            n = other.source.number
+            kept = [*kept, CheckedSentence(other.sentence(), (n,), (n,), Check.VERIFIED, 1.0)]
+        for checked in kept:
             # The small model sometimes writes one sentence again and again ("Ferries left
             # Larkhaven on Wednesday, October 7, 2026." four times in a timeline): once is enough.
             words = " ".join(re.findall(r"\w+", checked.text.lower()))

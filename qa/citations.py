@@ -323,7 +323,7 @@ class Verifier:
         by_number = {s.number: s for s in sources if not addresses_the_assistant(s.text)}
         before = {n: sentence_before(s) for n, s in by_number.items()}  # once per reply, not per claim
         article = {
-            n: " ".join(o.stated for o in by_number.values() if o.article_id == s.article_id and o.number != n)
+            n: " ".join(o.attested for o in by_number.values() if o.article_id == s.article_id and o.number != n)
             for n, s in by_number.items()
         }
         for claim, cited in split_answer(raw):
@@ -344,10 +344,10 @@ class Verifier:
     ) -> CheckedSentence:
         if _WHO.match(split_scene(question)[1]) and only_names_the_asked(claim, question):
             return CheckedSentence(claim, cited, (), Check.UNSUPPORTED, 0.0)
-        scores = {n: support(claim, question, s.stated, before[n], article[n]) for n, s in by_number.items()}
+        scores = {n: support(claim, question, s.attested, before[n], article[n]) for n, s in by_number.items()}
 
         def joint(numbers: tuple[int, ...], context: str = "") -> float:
-            return support(claim, question, " ".join(by_number[n].stated for n in numbers), context)
+            return support(claim, question, " ".join(by_number[n].attested for n in numbers), context)
 
         named = tuple(n for n in dict.fromkeys(cited) if n in by_number)
         good_cited = tuple(n for n in named if scores[n] >= self.min_support)

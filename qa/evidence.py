@@ -44,7 +44,9 @@ sources held a gold answer for 75 before, 77 with whole articles (2, 4 or 8 furt
 RANK_DECAY 0.5 (0.25: 78, 1.0: 77).
 
 Sources are listed in article order (article id, then position), not by score: questions about
-the same articles then share the start of their prompt, which llama.cpp does not read again.
+the same articles then share the start of their prompt, which llama.cpp does not read again. A
+question about time (a window, "the latest", "when", a timeline) gets them in date order instead,
+each article's under its publisher and date (``qa.prompt``), so a timeline reads in order.
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from index.dates import reader_date
 from index.embeddings import MiniLMEmbedder
 from index.lexical import tokenize
+from index.metadata import date_bounds
 from index.relative_dates import resolve_relative_dates
 from index.sentences import split_sentences
 from qa.forms import Form, split_scene
@@ -93,6 +97,9 @@ class Source:
     score: float
     dates: tuple[str, ...] = ()
     """Its relative days as dates ("Thursday: 5 March 2026"), from its article's publication day."""
+    in_time: bool = False
+    """Shown under its article's publisher and date, in date order: the question is about time
+    (``qa.question_time.about_time``)."""
 
     @property
     def article_id(self) -> str:
@@ -105,6 +112,20 @@ class Source:
         "The union said on Monday (Monday: 2 March 2026)" lets an answer give the date, and the
         checks find that date in the source it cites."""
         return f"{self.text} ({'; '.join(self.dates)})" if self.dates else self.text
+
+    @property
+    def dateline(self) -> str:
+        """Who published its article and when, as a reader writes it ("Ledger Markets, 29 October
+        2026"; "" when neither is known): shown to the model once above the article's sources."""
+        return ", ".join(part for part in (self.passage.publisher, reader_date(self.passage.published)) if part)
+
+    @property
+    def attested(self) -> str:
+        """What an answer citing this source may state: the sentence, its dates, and who published
+        it ("Ledger Markets reported..."). Not the day it was published: a story of 5 October
+        says the strike starts "from Wednesday", and "the strike began on 5 October" must not pass
+        for being the article's date (the 7th is among its ``dates``)."""
+        return f"{self.stated} ({self.passage.publisher})" if self.passage.publisher else self.stated
 
 
 def sentences_of(passage: Passage) -> list[tuple[int, int]]:
@@ -163,8 +184,10 @@ def select_sources(
     embedder: MiniLMEmbedder,
     form: Form = Form.FACT,
     articles: Sequence[Passage] = (),
+    in_time: bool = False,
 ) -> list[Source]:
-    """The sentences most likely to answer, within the form's token budget, in article order.
+    """The sentences most likely to answer, within the form's token budget, in article order (in
+    date order when the question is about time: ``in_time``).
 
     ``articles`` are the passages' articles whole (``Retriever.whole_articles``): their sentences
     outside the passages that share a word with the ask compete too (``FURTHER_MOST`` of them)."""
@@ -208,7 +231,12 @@ def select_sources(
         used += cost
         if len(chosen) >= max_sources:
             break
-    chosen.sort(key=lambda i: (candidates[i][0].article_id, candidates[i][1]))
+    if in_time:
+        chosen.sort(
+            key=lambda i: (date_bounds(candidates[i][0].published), candidates[i][0].article_id, candidates[i][1])
+        )
+    else:
+        chosen.sort(key=lambda i: (candidates[i][0].article_id, candidates[i][1]))
     return [
         Source(
             number,
@@ -218,6 +246,7 @@ def select_sources(
             candidates[i][0],
             float(scores[i]),
             tuple(m.label() for m in resolve_relative_dates(candidates[i][3], candidates[i][0].published)),
+            in_time,
         )
         for number, i in enumerate(chosen, 1)
     ]

@@ -55,8 +55,12 @@ class Passage:
     lexical_score: float | None = None
     """BM25 score of the best chunk (None when it was found by the dense search alone)."""
     chunk_ids: tuple[str, ...] = field(default_factory=tuple)
+    copies: tuple[str, ...] = ()
+    """Other outlets that ran the same story (syndicated copies, earlier versions), by publisher:
+    set by ``qa.copies.merge_copies``, which keeps one passage per story."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["chunk_ids"] = list(self.chunk_ids)
+        data["copies"] = list(self.copies)
         return data

@@ -40,42 +40,83 @@ _EXAMPLE_SOURCES = """Sources:
 [2] It cost 12 million euros, the council said.
 [3] Critics said the money should have gone to schools."""
 
-_FACT_EXAMPLES = f"""Example:
-{_EXAMPLE_SOURCES}
+_FACT_EXAMPLES = """Example:
+{sources}
 Question: How much did the library cost?
 Found: Yes
-Answer: The library cost 12 million euros [2].
+Answer: {fact}
 
 Example:
-{_EXAMPLE_SOURCES}
+{sources}
 Question: Who designed the library?
 Found: No"""
 
-_SYNTHESIS_EXAMPLES = f"""Example:
-{_EXAMPLE_SOURCES}
+_SYNTHESIS_EXAMPLES = """Example:
+{sources}
 Question: Summarize the news about the library.
 Found: Yes
-Answer: The mayor opened the new library on Monday [1]. It cost 12 million euros [2]. Critics said the money should have gone to schools [3].
+Answer: {synthesis}
 
 Example:
-{_EXAMPLE_SOURCES}
+{sources}
 Question: Why did the library close last year?
 Found: No"""
 
-SYSTEM = {
-    Form.FACT: _RULES.format(shape=_FACT_SHAPE) + "\n\n" + _FACT_EXAMPLES,
-    Form.SYNTHESIS: _RULES.format(shape=_SYNTHESIS_SHAPE) + "\n\n" + _SYNTHESIS_EXAMPLES,
+_UNDATED = {
+    "sources": _EXAMPLE_SOURCES,
+    "fact": "The library cost 12 million euros [2].",
+    "synthesis": "The mayor opened the new library on Monday [1]. It cost 12 million euros [2]. Critics said the money should have gone to schools [3].",
+}
+
+_DATED_RULE = " The sources of each article follow a line with its publisher and date."
+"""Told when the sources carry a day. Asking the model to say when as well ("Say when what you
+report happened or was reported, with the date as the sources give it", with examples that did)
+was tried on news-long-tune: answers doubled in length, the 1.5B model put one article's date on
+another's fact, the checks then declined right replies, and gold answers fell from 34 to 31 of 45
+(without the request: 34; before datelines: 32). The date of each cited source is shown with its
+citation instead, from the article's own record."""
+_DATED = {
+    "sources": """Sources:
+City Times, 4 March 2026:
+[1] The mayor opened the new library on Monday.
+[2] It cost 12 million euros, the council said.
+Daily Post, 6 March 2026:
+[3] Critics said the money should have gone to schools.""",
+    "fact": _UNDATED["fact"],
+    "synthesis": _UNDATED["synthesis"],
 }
 
 
+def _system(form: Form, dated: bool) -> str:
+    rules = _RULES.format(shape=_SYNTHESIS_SHAPE if form is Form.SYNTHESIS else _FACT_SHAPE)
+    examples = _SYNTHESIS_EXAMPLES if form is Form.SYNTHESIS else _FACT_EXAMPLES
+    return rules + (_DATED_RULE if dated else "") + "\n\n" + examples.format(**(_DATED if dated else _UNDATED))
+
+
+SYSTEM = {(form, dated): _system(form, dated) for form in Form for dated in (False, True)}
+"""The fixed head for each form of question, and for sources with and without a day of publication:
+sources without one (an archive, SQuAD, the seed's "2024") get the head they had before datelines
+were shown."""
+
+
 def format_sources(sources: Sequence[Source]) -> str:
-    return "\n".join(f"[{s.number}] {' '.join(s.stated.split())}" for s in sources)
+    """The numbered sources, each article's under one line with its publisher and date: one line
+    an article, not one a source, since every token here is read before the first word appears."""
+    lines: list[str] = []
+    shown = None
+    for s in sources:
+        if s.in_time and s.dateline and (s.article_id, s.dateline) != shown:
+            lines.append(f"{s.dateline}:")
+        shown = (s.article_id, s.dateline)
+        lines.append(f"[{s.number}] {' '.join(s.stated.split())}")
+    return "\n".join(lines)
 
 
 def build_messages(question: str, sources: Sequence[Source], form: Form = Form.FACT) -> list[dict[str, str]]:
     """The conversation up to the model's reply (the caller adds the reply's first words)."""
     user = f"Sources:\n{format_sources(sources)}\nQuestion: {' '.join(question.split())}"
-    return [{"role": "system", "content": SYSTEM[form]}, {"role": "user", "content": user}]
+    dated = any(s.in_time and len(s.passage.published) == 10 for s in sources)  # a day, not only a year
+    return [{"role": "system", "content": SYSTEM[form, dated]}, {"role": "user", "content": user}]
 
 
 def with_reply_start(messages: list[dict[str, str]], start: str) -> list[dict[str, str]]:

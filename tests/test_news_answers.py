@@ -130,3 +130,64 @@ def test_citeqa_eval_as_of_asks_the_questions_without_a_day_of_their_own_on_it(t
     assert on_the_4th["undated"]["article_in_passages"] is True
     assert on_the_22nd["undated"]["article_in_passages"] is False  # the cut came a week later
     assert on_the_4th["dated"]["article_in_passages"] is on_the_22nd["dated"]["article_in_passages"] is False
+
+
+def test_an_eval_row_says_whether_a_dated_answer_gives_its_day_and_a_timeline_is_in_order(
+    news_settings: Settings,
+) -> None:
+    from evals.dataset import Question
+    from evals.runner import evaluate_one
+    from index.dates import reader_date
+    from qa.forms import question_form
+
+    asked = "Give a timeline of the Larkhaven ferry strike."
+    as_of = date(2026, 10, 20)
+    question = Question(
+        "ferry-timeline", asked, (), "weeks:nw-ferry-strike-called", True, category="timeline", as_of=as_of
+    )
+    unused = Answerer(news_settings.with_llm(base_url="http://127.0.0.1:9/v1", chat_model="unused"))
+    _passages, sources = unused.evidence(asked, question_form(asked), as_of=as_of)
+    first, last = sources[0], sources[-1]
+    assert first.passage.published < last.passage.published  # shown earliest first
+    # The model's sentences copied from the sources (so the checks keep them), latest first.
+    backwards = f" {last.text.rstrip('.')} [{last.number}]. {first.text.rstrip('.')} [{first.number}]."
+    with FakeLLM("ok", reply=backwards, found=0.95).running() as fake:
+        row = evaluate_one(answerer_with(news_settings, fake), question, retrieval_only=False)
+    assert not row["abstained"], row["reason"]
+    assert row["timeline_in_order"] is False
+    assert row["date_stated"] is False  # the article's sentences name weekdays, not days of the month
+    # In order, the first sentence on the day its article was published (the dateline shown).
+    day = reader_date(first.passage.published)
+    forwards = f" On {day}, {first.text.rstrip('.')} [{first.number}]. {last.text.rstrip('.')} [{last.number}]."
+    with FakeLLM("ok", reply=forwards, found=0.95).running() as fake:
+        row = evaluate_one(answerer_with(news_settings, fake), question, retrieval_only=False)
+    assert not row["abstained"], row["reason"]
+    assert row["timeline_in_order"] is True and row["date_stated"] is True, row["answer"]
+
+
+def test_a_wire_story_run_by_three_outlets_takes_one_place_and_names_the_others(news_settings: Settings) -> None:
+    answerer = Answerer(news_settings.with_llm(base_url="http://127.0.0.1:9/v1", chat_model="unused"))
+    question = "How many passengers a day cross to the islands on Islink's ferries?"
+    passages, sources = answerer.evidence(question, as_of=date(2026, 10, 6))
+    copies = {"weeks:nw-ferry-strike-called", "weeks:hp-ferry-strike-called", "weeks:cd-ferry-strike-called"}
+    [kept] = [p for p in passages if p.article_id in copies]
+    outlets = {"Northern Wire", "Harbour Post", "Coastline Daily"}
+    assert kept.publisher in outlets and set(kept.copies) == outlets - {kept.publisher}
+    assert len(passages) == 5 and len({s.article_id for s in sources} & copies) == 1
+
+
+def test_an_answer_that_gives_one_outlets_count_gets_the_other_outlets_count_cited(news_settings: Settings) -> None:
+    question = "How many paintings were stolen from the Larkhaven City Art Museum?"
+    unused = Answerer(news_settings.with_llm(base_url="http://127.0.0.1:9/v1", chat_model="unused"))
+    _passages, sources = unused.evidence(question, as_of=date(2026, 10, 25))
+    [three] = [s for s in sources if "stole three paintings" in s.text]
+    with FakeLLM(
+        "ok", reply=f" Three paintings were stolen from the museum [{three.number}].", found=0.95
+    ).running() as fake:
+        answer = answerer_with(news_settings, fake).ask(question, as_of=date(2026, 10, 25))
+    assert not answer.abstained, answer.reason
+    assert (
+        answer.text == "Three paintings were stolen from the museum [1]. Coastline Daily reported four paintings [2]."
+    )
+    assert [c.article_id for c in answer.citations] == ["weeks:hp-museum-theft", "weeks:cd-museum-theft"]
+    assert answer.citations[1].quote.startswith("LARKHAVEN (Coastline Daily) — Four paintings were taken")

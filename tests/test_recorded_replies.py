@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.metrics import contains_gold, strip_markers
+from evals.metrics import contains_gold, in_date_order, states_a_date, strip_markers
 from evals.record import replayed_sources
 from qa.citations import Verifier
 from qa.second_chance import second_chance_sources
@@ -41,3 +41,38 @@ def test_a_rejected_first_reply_is_read_again_without_what_misled_it_and_the_sec
     second = Verifier().verify(case["raw"], case["question"], second_sources)
     assert not second.abstain, case["note"]
     assert contains_gold(" ".join(s.text for s in second.kept), case["gold"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"] == "dated-answer"], ids=lambda c: c["id"])
+def test_a_right_reply_that_says_on_which_day_is_kept_with_its_day(case: dict) -> None:
+    verdict = Verifier().verify(case["raw"], case["question"], replayed_sources(case))
+    kept = " ".join(s.text for s in verdict.kept)
+    assert not verdict.abstain and contains_gold(kept, case["gold"]), case["note"]
+    assert states_a_date(kept)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"] == "timeline"], ids=lambda c: c["id"])
+def test_a_timeline_is_kept_in_the_order_of_its_sources_days(case: dict) -> None:
+    sources = {s.number: s for s in replayed_sources(case)}
+    verdict = Verifier().verify(case["raw"], case["question"], list(sources.values()))
+    assert not verdict.abstain and len(verdict.kept) >= 2, case["note"]
+    days = [min((sources[n].passage.published for n in s.sources), default="") for s in verdict.kept]
+    assert in_date_order(days), days
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"] == "other-side"], ids=lambda c: c["id"])
+def test_a_reply_that_gives_one_side_of_a_disagreement_gets_the_other(case: dict) -> None:
+    from index.embeddings import shared_embedder
+    from qa.disagreement import other_side
+
+    sources = replayed_sources(case)
+    verdict = Verifier().verify(case["raw"], case["question"], sources)
+    assert not verdict.abstain, case["note"]
+    side = other_side(case["question"], sources, case["raw"], shared_embedder())
+    assert side is not None
+    # The reply gives one of the gold figures, the added side another: both are now said.
+    reply, added = strip_markers(case["raw"]), side.sentence()
+    assert contains_gold(reply, case["gold"]) and contains_gold(added, case["gold"])
+    assert [g for g in case["gold"] if contains_gold(reply, [g])] != [
+        g for g in case["gold"] if contains_gold(added, [g])
+    ]

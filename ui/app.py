@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from index.articles import SUPPORTED_SUFFIXES
+from index.dates import reader_date
 from index.embeddings import MODEL_NAME as EMBEDDING_MODEL
 from index.errors import CiteqaError
 from index.pipeline import Indexer
@@ -179,7 +180,7 @@ class ChatApp:
 
     def articles_table(self) -> list[list[Any]]:
         articles = sorted(self.indexer.store.articles().values(), key=lambda a: a.id)
-        return [[render.reader_title(a.title), a.publisher, render.reader_date(a.published), a.id] for a in articles]
+        return [[render.reader_title(a.title), a.publisher, reader_date(a.published), a.id] for a in articles]
 
     def status(self) -> str:
         store = self.indexer.store

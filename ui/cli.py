@@ -361,6 +361,8 @@ def _print_answer(answer) -> None:
     for c in answer.citations:
         meta = reader_meta(c.publisher, c.published)
         click.echo(f"  [{c.number}] {c.title[:70]}" + (f" ({meta})" if meta else ""))
+        if c.passage.copies:
+            click.echo(f"      also: {', '.join(c.passage.copies)}")
         click.echo(f'      {c.article_id} chars {c.start}-{c.end}: "{" ".join(c.quote.split())}"')
     click.echo(
         f"({answer.timings.get('first_token_s', 0):.1f} s to first token, {answer.timings.get('total_s', 0):.1f} s in all)"

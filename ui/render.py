@@ -5,11 +5,11 @@ All article text is escaped before it is shown: an article is data, never markup
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
 from html import escape
 
+from index.dates import reader_date
 from qa.answers import Answer, Citation
 from qa.citations import Check
 from qa.evidence import Source
@@ -73,19 +73,6 @@ def reader_meta(publisher: str, published: str) -> str:
     return " · ".join(p for p in (publisher, reader_date(published)) if p)
 
 
-def reader_date(published: str) -> str:
-    """2024-03-12 -> "12 March 2024", 2024-03 -> "March 2024", 2024 -> "2024"."""
-    parts = published.split("-")
-    try:
-        if len(parts) == 3:
-            return f"{int(parts[2])} {calendar.month_name[int(parts[1])]} {parts[0]}"
-        if len(parts) == 2:
-            return f"{calendar.month_name[int(parts[1])]} {parts[0]}"
-    except (ValueError, IndexError):
-        pass
-    return published
-
-
 def reader_title(title: str, limit: int = 90) -> str:
     """A title short enough for a card: cut at a word boundary with an ellipsis."""
     title = " ".join(title.split())
@@ -110,7 +97,8 @@ def citation_card(citation: Citation, turn: int) -> str:
         f'<div class="cq-source" id="{citation_anchor(turn, citation.number)}">'
         f'<div class="cq-title">[{citation.number}] {text_only(reader_title(citation.title))}</div>'
         f'<div class="cq-meta">{text_only(reader_meta(citation.publisher, citation.published))}</div>'
-        f'<div class="cq-passage">{body}</div>'
+        + (f'<div class="cq-meta">Also: {text_only(", ".join(passage.copies))}</div>' if passage.copies else "")
+        + f'<div class="cq-passage">{body}</div>'
         f'<a class="cq-open" href="#{citation_anchor(turn, citation.number)}">Open the article at this passage</a>'
         "</div>"
     )

@@ -1,0 +1,66 @@
+"""One story from several outlets: syndicated copies and updated versions among retrieved passages.
+
+A wire story runs word for word under every outlet that buys it, and an "UPDATE 1-" repeats the
+first version with a paragraph added. Retrieved side by side they fill the model's few places
+with one text and tempt it to cite the same sentence three times as if three reports agreed. Here
+the passages of one story become one: the newest version (a later date, else the better rank),
+which names the other outlets (``Passage.copies``), so an answer cites it once and the reader sees
+who else ran it.
+
+Two passages are the same story when nearly all word 4-grams of the shorter one are in the longer
+one (``SAME_STORY``): a copy with its own headline or dateline still matches, an update contains
+its first version, and two reports of one event in their own words share far fewer (the fixture's
+two flood reports share none). This is decided among the retrieved passages, not stored: the
+comparison is cheap for a handful of passages, and no writer must update another's articles when
+a copy arrives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from index.metadata import date_bounds
+from qa.passages import Passage
+
+__all__ = ["SAME_STORY", "merge_copies", "same_story"]
+
+SAME_STORY = 0.8
+"""Share of the shorter passage's word 4-grams found in the other for one story."""
+_N = 4
+_WORD = re.compile(r"\w+")
+
+
+def _grams(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + _N]) for i in range(max(1, len(words) - _N + 1))}
+
+
+def same_story(a: Passage, b: Passage) -> bool:
+    """Whether two passages of different articles carry the same text (a copy or a version)."""
+    if a.article_id == b.article_id:
+        return False
+    grams_a, grams_b = _grams(a.text), _grams(b.text)
+    smaller = min(len(grams_a), len(grams_b))
+    return smaller > 0 and len(grams_a & grams_b) / smaller >= SAME_STORY
+
+
+def merge_copies(passages: Sequence[Passage]) -> list[Passage]:
+    """The passages with each story once, in rank order: its newest version (the better ranked on
+    the same day), carrying the other copies' publishers (or article ids) in ``copies``; ranks
+    renumbered."""
+    stories: list[list[Passage]] = []
+    for passage in sorted(passages, key=lambda p: p.rank):
+        story = next((s for s in stories if any(same_story(passage, member) for member in s)), None)
+        if story is None:
+            stories.append([passage])
+        else:
+            story.append(passage)
+    merged = []
+    for rank, story in enumerate(stories, 1):
+        kept = max(story, key=lambda p: (date_bounds(p.published)[1], -p.rank))
+        others = tuple(dict.fromkeys(p.publisher or p.article_id for p in story if p is not kept))
+        others = tuple(name for name in others if name != kept.publisher)
+        merged.append(replace(kept, rank=rank, copies=kept.copies + others))
+    return merged
