@@ -80,7 +80,10 @@ def test_the_prompt_is_short_and_its_fixed_part_comes_first(seed_settings: Setti
     first, second = (r["messages"] for r in fake.requests if r.get("stream"))
     assert first[0] == second[0]  # identical system prompt: the server can reuse its cache
     assert first[-1] == {"role": "assistant", "content": "Found: Yes\nAnswer:"}  # the answer continues the reply
-    assert first[1]["content"].startswith("Sources:\n[1] ")
+    # A question about time ("until when") gets its article's publisher and date above its sources;
+    # one that is not gets the sources alone.
+    assert first[1]["content"].startswith("Sources:\nBloomberg, 2024:\n[1] ")
+    assert second[1]["content"].startswith("Sources:\n[1] ")
     assert len(first[1]["content"]) < 1200  # sentences that matter, not whole chunks
 
 
