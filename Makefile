@@ -63,7 +63,9 @@ check: install
 # answerable, over 200 fictional articles) 0.698 contains gold, 0.116 answerable declined, 0.857
 # evidence recall; squad-quiz, its fixed sample of 40 (20 unanswerable) on untuned SQuAD titles,
 # 0.75 / 0.75 / 0.05. The plain SQuAD gate sample (evals/data/squad-gate) is still there for
-# `citeqa eval`; the quiz sample of the same titles took its place here. news-weeks, its fixed sample
+# `citeqa eval`; the quiz sample of the same titles took its place here. news-long's floor is two
+# questions under the lowest of three runs of this session's code (29, 30 and 31 of 43: llama.cpp
+# replies are not bit-for-bit repeatable from run to run). news-weeks, its fixed sample
 # of 24 (19 answerable, 5 not; questions asked on a day, over four weeks of dated news): 0.824
 # contains gold, 0.947 cited a right dated source, one story cited once, both sides of the two
 # disagreements given, 3 of 5 unanswerable declined, no answerable declined (the run of the
@@ -77,7 +79,7 @@ eval-gate: install
 	  --fail-under synthesis_sentences=1.70 \
 	  --fail-under synthesis_sentences_supported=0.75
 	$(BIN)/citeqa --home .citeqa-ci eval evals/data/news-long --fresh --out evals/runs/ci-news-long \
-	  --fail-under answer_contains_gold=0.65 \
+	  --fail-under answer_contains_gold=0.62 \
 	  --fail-over false_abstention=0.17 \
 	  --fail-under evidence_recall=0.80
 	$(BIN)/citeqa --home .citeqa-ci eval evals/data/news-weeks --limit 24 --fresh --out evals/runs/ci-news-weeks \
