@@ -260,7 +260,7 @@ def test_uploading_a_good_and_a_bad_file_reports_both(page, tmp_path: Path) -> N
     page.wait_for_function("() => (document.querySelector('#cq-articles')?.innerText || '').includes('Harbour')")
 
 
-def test_pasted_page_and_feed_addresses_are_fetched_and_indexed_with_a_result_each(page) -> None:
+def test_a_pasted_page_address_and_feed_address_are_fetched_and_indexed_with_a_result_each(page) -> None:
     from tests.local_site import serving_pages
 
     story = (
@@ -273,17 +273,28 @@ def test_pasted_page_and_feed_addresses_are_fetched_and_indexed_with_a_result_ea
         "<item><title>Ferry</title><link>/ferry</link><pubDate>Fri, 06 Mar 2026 08:00:00 GMT</pubDate></item>"
         "<item><title>Gone</title><link>/gone</link></item></channel></rss>"
     )
-    pages = {"/ferry": (200, "text/html", story), "/rss.xml": (200, "application/rss+xml", feed)}
+    pier = story.replace("Norrvik ferry returns", "Norrvik pier reopens").replace(
+        "The Norrvik ferry returned to service on Friday after a month of repairs",
+        "The Norrvik pier reopened on Saturday",
+    )
+    pages = {
+        "/ferry": (200, "text/html", story),
+        "/pier": (200, "text/html", pier),
+        "/rss.xml": (200, "application/rss+xml", feed),
+    }
     with serving_pages(pages) as site:
         page.get_by_role("tab", name="Articles").click()
         page.locator("#cq-fetch").click()
         page.get_by_text("Paste one or more web page or feed addresses").wait_for()  # nothing pasted: said
-        page.locator("#cq-addresses textarea").fill(f"{site}/rss.xml\nnorrvik ferry")
+        page.locator("#cq-addresses textarea").fill(f"{site}/pier\n{site}/rss.xml\nnorrvik ferry")
         page.locator("#cq-fetch").click()
         page.wait_for_function(
             "() => { const t = document.querySelector('#cq-upload-results')?.innerText || '';"
-            " return t.includes('/ferry') && t.includes('/gone') && t.includes('norrvik ferry'); }"
+            " return t.includes('/pier') && t.includes('/ferry') && t.includes('/gone') && t.includes('norrvik ferry'); }"
         )
     results = page.locator("#cq-upload-results").inner_text()
     assert "not a web address" in results and "HTTP 404" in results and "added" in results
-    page.wait_for_function("() => (document.querySelector('#cq-articles')?.innerText || '').includes('Norrvik ferry')")
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#cq-articles')?.innerText || '';"
+        " return t.includes('Norrvik ferry') && t.includes('Norrvik pier'); }"
+    )
