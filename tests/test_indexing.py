@@ -185,16 +185,16 @@ def test_a_killed_indexing_process_leaves_a_consistent_index(settings: Settings,
 
 
 def test_the_command_line_reports_and_exits_non_zero_on_failures(settings: Settings, corpus: Path) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
     (corpus / "broken.jsonl").write_text("{not json\n")
-    env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
-    run = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "index", str(corpus)], env=env, capture_output=True, text=True
-    )
-    assert run.returncode == 1
+    home = ["--home", str(settings.store.home)]
+    run = CliRunner().invoke(main, [*home, "index", str(corpus)])
+    assert run.exit_code == 1
     assert "broken.jsonl:1: malformed JSON line" in run.stderr
     assert "4 added" in run.stdout
-    again = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "index", str(corpus / "seed.txt")], env=env, capture_output=True, text=True
-    )
-    assert again.returncode == 0
+    again = CliRunner().invoke(main, [*home, "index", str(corpus / "seed.txt")])
+    assert again.exit_code == 0
     assert "0 added, 0 updated, 1 unchanged" in again.stdout

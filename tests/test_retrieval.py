@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -172,15 +169,13 @@ def test_a_query_of_instructions_and_sql_punctuation_is_searched_as_plain_words(
 
 
 def test_search_command_prints_json(indexed) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
     settings, _ = indexed
-    env = {**os.environ, "CITEQA_HOME": str(settings.store.home)}
-    run = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "search", "bridge cost", "-k", "2", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    run = CliRunner().invoke(main, ["--home", str(settings.store.home), "search", "bridge cost", "-k", "2", "--json"])
+    assert run.exit_code == 0, run.output
     passages = json.loads(run.stdout)
     assert passages[0]["article_id"] == "bridge.md"
     assert set(passages[0]) >= {
@@ -210,9 +205,12 @@ def test_search_command_explains_its_scores_to_a_reader(indexed) -> None:
 
 
 def test_search_command_on_an_empty_index_explains(tmp_path: Path) -> None:
-    env = {**os.environ, "CITEQA_HOME": str(tmp_path / "nothing")}
-    run = subprocess.run([sys.executable, "-m", "ui.cli", "search", "x"], env=env, capture_output=True, text=True)
-    assert run.returncode == 1
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    run = CliRunner().invoke(main, ["--home", str(tmp_path / "nothing"), "search", "x"])
+    assert run.exit_code == 1
     assert "citeqa index" in run.stderr
 
 
