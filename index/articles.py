@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +141,18 @@ def estimate_articles(path: Path) -> int:
             return max(1, sum(1 for line in handle if line.strip()))
     except OSError:
         return 1
+
+
+def split_location(location: str, files: Container[str] = ()) -> tuple[str, str]:
+    """(file, record) of an item's location: ``path`` -> (path, ""), ``path#record-id`` (a JSON
+    record) -> (path, record-id), and ``path:N`` (a JSON line that could not be read) -> (path,
+    "line N") when ``path`` is one of ``files``: a colon may belong to a file's name."""
+    path, _, record = location.partition("#")
+    if path not in files and ":" in path:
+        head, _, line = path.rpartition(":")
+        if head in files:
+            return head, f"line {line}"
+    return path, record
 
 
 def location_of(path: Path) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from chromadb.errors import ChromaError
 from tqdm import tqdm
 
-from index.articles import Article, LoadFailure, estimate_articles, find_files, load_file, location_of
+from index.articles import Article, LoadFailure, estimate_articles, find_files, load_file, location_of, split_location
 from index.chunking import Chunk, Chunker
 from index.embeddings import MiniLMEmbedder, shared_embedder
 from index.feed_stamps import FeedStamps
@@ -391,8 +391,7 @@ class _Run:
         for location, article_hash in list(self.hash_of.items()):
             if location in self.seen or not _under(location, roots) or _under(location, unreadable):
                 continue
-            file_part = location.split("#", 1)[0]
-            if file_part in self.files_with_failures:
+            if split_location(location)[0] in self.files_with_failures:
                 continue
             stored = self.committed.get(article_hash)
             if stored is None:
@@ -403,5 +402,5 @@ class _Run:
 
 
 def _under(location: str, roots: list[str]) -> bool:
-    file_part = location.split("#", 1)[0]
+    file_part = split_location(location)[0]
     return any(file_part == root or file_part.startswith(root.rstrip("/") + "/") for root in roots)

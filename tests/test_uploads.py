@@ -40,3 +40,12 @@ def test_good_and_bad_uploads_are_each_reported(tmp_path: Path) -> None:
     assert results["feed.jsonl (line 2)"].outcome == "failed"
     kept = sorted(p.name.split("-")[0] for p in (tmp_path / "stored").iterdir())
     assert kept == ["feed", "harbour"]  # the rejected file is not kept; a feed with one good record is
+
+
+def test_a_location_names_its_file_and_its_record() -> None:
+    from index.articles import split_location
+
+    assert split_location("/up/a.jsonl#story-1") == ("/up/a.jsonl", "story-1")
+    assert split_location("/up/a.jsonl:3", {"/up/a.jsonl"}) == ("/up/a.jsonl", "line 3")
+    assert split_location("/up/10:30 news.txt", {"/up/10:30 news.txt"}) == ("/up/10:30 news.txt", "")
+    assert split_location("/up/plain.txt") == ("/up/plain.txt", "")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.articles import SUPPORTED_SUFFIXES
+from index.articles import SUPPORTED_SUFFIXES, split_location
 from index.pipeline import Indexer, ItemResult, Outcome
 from index.web import is_url
 
@@ -75,20 +75,12 @@ def store_and_index(
 
 def _stored_path(location: str, stored: dict[str, str]) -> str:
     """The stored file an item's location names (``path``, ``path#record-id`` or ``path:line``)."""
-    path = location.partition("#")[0]
-    if path not in stored and ":" in path and path.rsplit(":", 1)[0] in stored:
-        path = path.rsplit(":", 1)[0]
-    return path
+    return split_location(location, stored)[0]
 
 
 def _result(item: ItemResult, stored: dict[str, str]) -> UploadResult:
-    """Name results by the uploaded file's name, never by our stored path.
-
-    Locations are ``path``, ``path#record-id`` (a JSON record) or ``path:line`` (a bad JSON line).
-    """
-    path, _, record = item.location.partition("#")
-    if path not in stored and ":" in path and path.rsplit(":", 1)[0] in stored:
-        path, record = path.rsplit(":", 1)[0], f"line {path.rsplit(':', 1)[1]}"
+    """Name results by the uploaded file's name, never by our stored path."""
+    path, record = split_location(item.location, stored)
     shown = stored.get(path, Path(path).name)
     label = f"{shown} ({record})" if record else shown
     return UploadResult(label, item.outcome.value, item.article_id, _detail(item))
