@@ -28,14 +28,20 @@ class FeedStamps:
 
     def __init__(self, home: Path) -> None:
         self.path = Path(home) / FILE_NAME
-        self._stamps: dict[str, str] = {}
-        try:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self._stamps = {str(k): str(v) for k, v in loaded.items()}
-        except (OSError, ValueError):
-            pass  # none yet, or unreadable: every known page is fetched once more
+        self._loaded: dict[str, str] | None = None  # read on first use: most indexing runs read no feed
         self._changed = False
+
+    @property
+    def _stamps(self) -> dict[str, str]:
+        if self._loaded is None:
+            self._loaded = {}
+            try:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self._loaded = {str(k): str(v) for k, v in loaded.items()}
+            except (OSError, ValueError):
+                pass  # none yet, or unreadable: every known page is fetched once more
+        return self._loaded
 
     def get(self, link: str) -> str | None:
         return self._stamps.get(link)

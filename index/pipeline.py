@@ -234,12 +234,8 @@ class _Run:
         found = fetch_address(url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes)
         if isinstance(found, list):
             self.add_feed_items(found, timeout_s)
-            return
-        if isinstance(found, LoadFailure):
-            self.record(ItemResult(found.location, Outcome.FAILED, reason=found.reason))
         else:
-            self.add_article(found)
-        self.on_item()
+            self._add_fetched(found)
 
     def add_feed(self, url: str, timeout_s: float) -> None:
         """Index the pages of the feed at ``url`` (``add_feed_items``); the feed's own failure is
@@ -268,6 +264,10 @@ class _Run:
         page = fetch_article(
             url, timeout_s=timeout_s, max_bytes=self.indexer.settings.store.max_file_bytes, published=published
         )
+        return self._add_fetched(page)
+
+    def _add_fetched(self, page: Article | LoadFailure) -> bool:
+        """Index a fetched page, or report why it could not be had (False)."""
         if isinstance(page, LoadFailure):
             self.record(ItemResult(page.location, Outcome.FAILED, reason=page.reason))
         else:

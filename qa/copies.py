@@ -39,9 +39,10 @@ def _grams(text: str) -> set[tuple[str, ...]]:
 
 def same_story(a: Passage, b: Passage) -> bool:
     """Whether two passages of different articles carry the same text (a copy or a version)."""
-    if a.article_id == b.article_id:
-        return False
-    grams_a, grams_b = _grams(a.text), _grams(b.text)
+    return a.article_id != b.article_id and _overlap(_grams(a.text), _grams(b.text))
+
+
+def _overlap(grams_a: set[tuple[str, ...]], grams_b: set[tuple[str, ...]]) -> bool:
     smaller = min(len(grams_a), len(grams_b))
     return smaller > 0 and len(grams_a & grams_b) / smaller >= SAME_STORY
 
@@ -50,9 +51,14 @@ def merge_copies(passages: Sequence[Passage]) -> list[Passage]:
     """The passages with each story once, in rank order: its newest version (the better ranked on
     the same day), carrying the other copies' publishers (or article ids) in ``copies``; ranks
     renumbered."""
+    grams = {id(p): _grams(p.text) for p in passages}  # once a passage, not once a pair
+
+    def same(a: Passage, b: Passage) -> bool:
+        return a.article_id != b.article_id and _overlap(grams[id(a)], grams[id(b)])
+
     stories: list[list[Passage]] = []
     for passage in sorted(passages, key=lambda p: p.rank):
-        story = next((s for s in stories if any(same_story(passage, member) for member in s)), None)
+        story = next((s for s in stories if any(same(passage, member) for member in s)), None)
         if story is None:
             stories.append([passage])
         else:

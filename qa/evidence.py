@@ -231,12 +231,14 @@ def select_sources(
         used += cost
         if len(chosen) >= max_sources:
             break
-    if in_time:
-        chosen.sort(
-            key=lambda i: (date_bounds(candidates[i][0].published), candidates[i][0].article_id, candidates[i][1])
+    undated = (0, 0)  # every article's day when the question is not about time: article order
+    chosen.sort(
+        key=lambda i: (
+            date_bounds(candidates[i][0].published) if in_time else undated,
+            candidates[i][0].article_id,
+            candidates[i][1],
         )
-    else:
-        chosen.sort(key=lambda i: (candidates[i][0].article_id, candidates[i][1]))
+    )
     return [
         Source(
             number,

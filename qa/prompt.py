@@ -76,14 +76,13 @@ another's fact, the checks then declined right replies, and gold answers fell fr
 (without the request: 34; before datelines: 32). The date of each cited source is shown with its
 citation instead, from the article's own record."""
 _DATED = {
+    **_UNDATED,
     "sources": """Sources:
 City Times, 4 March 2026:
 [1] The mayor opened the new library on Monday.
 [2] It cost 12 million euros, the council said.
 Daily Post, 6 March 2026:
 [3] Critics said the money should have gone to schools.""",
-    "fact": _UNDATED["fact"],
-    "synthesis": _UNDATED["synthesis"],
 }
 
 

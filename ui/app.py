@@ -27,7 +27,7 @@ from qa.question_time import parse_as_of
 from qa.retriever import Filters, checked_k
 from ui import render
 from ui.shapes import CheckedAnswer, Hit, checked_answer, hit
-from ui.uploads import fetch_and_index, store_and_index
+from ui.uploads import UploadResult, fetch_and_index, store_and_index
 
 T = TypeVar("T")
 EXAMPLES = [
@@ -151,13 +151,12 @@ class ChatApp:
     ) -> tuple[list[list[str]], list[list[Any]], str, Any]:
         if not files:
             gr.Warning("Choose one or more files to index first (.txt .md .html .json .jsonl).")
-            return [], self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
+            return self._indexed([])
         progress(0, desc="Indexing the uploaded files")
         pairs = [(Path(str(f)).name, Path(str(f))) for f in files]  # Gradio keeps the browser's name
         results = store_and_index(self.indexer, pairs, self.upload_folder, self.indexer.settings.store.max_file_bytes)
         progress(1, desc="Done")
-        table = [[r.file, r.outcome, r.article, r.detail] for r in results]
-        return table, self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
+        return self._indexed(results)
 
     def fetch(
         self,
@@ -167,10 +166,15 @@ class ChatApp:
         """Index the pages and feeds pasted in the Articles tab: the same per-item results as an upload."""
         if not (addresses or "").strip():
             gr.Warning("Paste one or more web page or feed addresses first, one a line.")
-            return [], self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
+            return self._indexed([])
         progress(0, desc="Fetching the pages and feeds")
         results = fetch_and_index(self.indexer, addresses or "")
         progress(1, desc="Done")
+        return self._indexed(results)
+
+    def _indexed(self, results: list[UploadResult]) -> tuple[list[list[str]], list[list[Any]], str, Any]:
+        """What the Articles tab shows after indexing: a row per result, the articles, the status
+        line and the narrowing panel's publishers."""
         table = [[r.file, r.outcome, r.article, r.detail] for r in results]
         return table, self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
 
