@@ -43,12 +43,13 @@ from pathlib import Path
 import bm25s
 import Stemmer
 
+from index import stories
 from index.records import ChunkFilter, ChunkMeta, StoredChunk
 from index.store import Store
 
 __all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "tokenize"]
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 DATABASE = f"lexical-v{FORMAT_VERSION}.sqlite3"
 SYNC_BATCH_ARTICLES = 500
 """Articles whose chunks are read from Chroma in one request (and inserted in one transaction)."""
@@ -141,7 +142,7 @@ class LexicalIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+            db.executescript(_SCHEMA + stories.SCHEMA)
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -157,6 +158,27 @@ class LexicalIndex:
     def article_hashes(self) -> set[str]:
         with self._connection() as db:
             return {row[0] for row in db.execute("SELECT DISTINCT article_hash FROM chunks")}
+
+    def stories(self, article_hashes: Sequence[str]) -> dict[str, str]:
+        """The story (``index.stories``) of each of these articles the index holds."""
+        with self._connection() as db:
+            return stories.stories_of(db, article_hashes)
+
+    def story_members(self, story_names: Sequence[str]) -> dict[str, list[ChunkMeta]]:
+        """Each story's articles (their first chunk's metadata), oldest first."""
+        if not story_names:
+            return {}
+        marks = ",".join("?" * len(story_names))
+        sql = (
+            f"SELECT s.story, {_META_SELECT} FROM story_articles s JOIN chunks c "
+            f"ON c.article_hash = s.article_hash AND c.chunk_index = 0 WHERE s.story IN ({marks}) "
+            "ORDER BY c.published_lo, c.article_id"
+        )
+        members: dict[str, list[ChunkMeta]] = {name: [] for name in story_names}
+        with self._connection() as db:
+            for row in db.execute(sql, list(story_names)):
+                members[row[0]].append(ChunkMeta(*row[1:11]))
+        return members
 
     def chunk_ids(self) -> set[str]:
         with self._connection() as db:
@@ -253,6 +275,8 @@ class LexicalIndex:
             if cursor.rowcount:
                 db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (cursor.lastrowid, " ".join(terms)))
                 added += 1
+        for article_hash, text in _article_texts(chunks).items():
+            stories.add_article(db, article_hash, text)
         return added
 
     @staticmethod
@@ -263,6 +287,7 @@ class LexicalIndex:
                 "DELETE FROM terms WHERE rowid IN (SELECT rowid FROM chunks WHERE article_hash = ?)", (article_hash,)
             )
             db.execute("DELETE FROM chunks WHERE article_hash = ?", (article_hash,))
+        stories.remove_articles(db, article_hashes)
 
     @staticmethod
     def mark_synced(db: sqlite3.Connection) -> None:
@@ -344,6 +369,20 @@ class LexicalCache:
         """Wait for a background sync in progress (tests and benchmarks)."""
         if self._background is not None:
             self._background.join()
+
+
+def _article_texts(chunks: Sequence[StoredChunk]) -> dict[str, str]:
+    """Each article's text put back together from its chunks (each at its offset; they overlap)."""
+    parts: dict[str, list[StoredChunk]] = {}
+    for chunk in chunks:
+        parts.setdefault(chunk.meta.article_hash, []).append(chunk)
+    texts = {}
+    for article_hash, pieces in parts.items():
+        text = ""
+        for chunk in sorted(pieces, key=lambda c: c.meta.start):
+            text = text[: chunk.meta.start] + chunk.text
+        texts[article_hash] = text
+    return texts
 
 
 def _sync(store: Store, index: LexicalIndex) -> SyncReport:

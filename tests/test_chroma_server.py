@@ -3,6 +3,7 @@ clients on separate machines (separate data folders, which share no lock) writin
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import chromadb
 import numpy as np
 import pytest
 
-from index.articles import Article
+from index.articles import Article, load_file
 from index.chunking import Chunk
 from index.lexical import LexicalCache, cache_folder
 from index.pipeline import Indexer, Outcome
@@ -71,6 +72,34 @@ def test_indexing_into_a_chroma_server(settings: Settings, corpus: Path, chroma_
     assert direct.get_collection("articles-articles").count() == 4
     # The embedded data folder was not used for the articles themselves.
     assert not (settings.store.home / "chroma").exists()
+
+
+def test_stories_are_grouped_on_a_chroma_server_and_seen_alike_by_another_machine(
+    settings: Settings, tmp_path: Path, chroma_server: str
+) -> None:
+    """A copy indexed on one machine joins its original on another's lexical index, and a
+    deletion on the first leaves the other's story to the copies that remain."""
+    fixture = ROOT / "evals" / "data" / "news-weeks" / "articles.jsonl"
+    rows = {json.loads(line)["id"]: line for line in fixture.read_text().splitlines()}
+    copies = ["weeks:nw-ferry-strike-called", "weeks:hp-ferry-strike-called", "weeks:cd-ferry-strike-called"]
+    (tmp_path / "first.jsonl").write_text(rows[copies[0]] + "\n" + rows["weeks:hp-museum-theft"] + "\n")
+    (tmp_path / "later.jsonl").write_text(rows[copies[1]] + "\n" + rows[copies[2]] + "\n")
+    writer = Indexer(settings.with_store(chroma_url=chroma_server))
+    writer.index_paths([tmp_path / "first.jsonl"])
+    writer.index_paths([tmp_path / "later.jsonl"])
+    reader = Store(Settings.from_env().with_store(home=tmp_path / "other-machine", chroma_url=chroma_server))
+    other = LexicalCache(reader, cache_folder(reader))
+    other.sync()
+    hashes = {a.id: a.content_hash for a in load_file(fixture, 1 << 30) if isinstance(a, Article)}
+    stories = other.index.stories([hashes[i] for i in [*copies, "weeks:hp-museum-theft"]])
+    assert len({stories[hashes[i]] for i in copies}) == 1
+    assert stories[hashes["weeks:hp-museum-theft"]] != stories[hashes[copies[0]]]
+    assert stories == writer.lexical.index.stories(list(stories))
+    writer.delete([copies[0]])
+    other.sync()
+    after = other.index.stories([hashes[i] for i in copies])
+    assert hashes[copies[0]] not in after
+    assert len(set(after.values())) == 1 and len(after) == 2
 
 
 # Writes (and deletes) articles with made-up vectors through the store, from a data folder of its
