@@ -40,6 +40,9 @@ class Question:
     """Copies of one story (the same wire text under several outlets): an answer cites one of them."""
     sides: tuple[tuple[str, ...], ...] = ()
     """Where sources disagree (31 arrests or 30): each side's phrasings; an answer gives every side."""
+    superseded: tuple[str, ...] = ()
+    """Earlier versions of an updated story (the first report of 800 jobs, then 650): an answer
+    cites the newest version, not these."""
 
     @property
     def right_sources(self) -> tuple[str, ...]:
@@ -128,6 +131,7 @@ def load_dataset(folder: Path | str) -> Dataset:
                     article_ids=tuple(str(a) for a in raw.get("article_ids") or ()),
                     duplicates=tuple(str(a) for a in raw.get("duplicates") or ()),
                     sides=tuple(tuple(side) for side in raw.get("sides") or ()),
+                    superseded=tuple(str(a) for a in raw.get("superseded") or ()),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:

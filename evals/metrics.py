@@ -246,6 +246,9 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     copies = [r for r in rows if "duplicates_cited" in r]
     if copies:
         out["duplicates_cited_once"] = _mean([float(r["duplicates_cited"] == 1) for r in copies])
+    updated = [r for r in rows if "newest_version_used" in r]
+    if updated:
+        out["newest_version_used"] = _mean([float(r["newest_version_used"]) for r in updated])
     disagreements = [r for r in rows if "sides_given" in r]
     if disagreements:
         out["both_sides_given"] = _mean([float(r["sides_given"] >= 2) for r in disagreements])

@@ -31,6 +31,7 @@ METRICS = [
     ("synthesis_sentences", "synthesis: sentences per answer"),
     ("cited_right_source", "news: answers citing a right dated source"),
     ("duplicates_cited_once", "news: one story from several outlets cited once"),
+    ("newest_version_used", "news: answers on an updated story citing its newest version only"),
     ("both_sides_given", "news: both sides of a disagreement given"),
     ("date_stated", "news: answers from dated articles that say on which day"),
     ("timeline_in_order", "news: timelines whose sentences are in date order"),

@@ -79,6 +79,23 @@ def _shown(passage: Passage) -> dict[str, Any]:
     }
 
 
+def source_checks(question: Question, cited: set[str], abstained: bool) -> dict[str, Any]:
+    """What an answer's cited articles say about the news questions' sources: a right one cited,
+    how many copies of one story cited, and for an updated story its newest version alone."""
+    if abstained:
+        return {}
+    checks: dict[str, Any] = {}
+    if question.answerable and question.right_sources:
+        checks["cited_right_source"] = bool(cited & set(question.right_sources))
+    if question.duplicates:
+        checks["duplicates_cited"] = len(cited & set(question.duplicates))
+    if question.superseded:
+        checks["newest_version_used"] = bool(cited & set(question.right_sources)) and not cited & set(
+            question.superseded
+        )
+    return checks
+
+
 def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": question.id,
@@ -163,11 +180,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         first_reply=answer.first_reply,
         time_scope=answer.time_scope,
     )
-    cited_articles = {c.article_id for c in answer.citations}
-    if question.answerable and question.right_sources and not answer.abstained:
-        row["cited_right_source"] = bool(cited_articles & set(question.right_sources))
-    if question.duplicates and not answer.abstained:
-        row["duplicates_cited"] = len(cited_articles & set(question.duplicates))
+    row.update(source_checks(question, {c.article_id for c in answer.citations}, answer.abstained))
     day_of = {c.number: c.published for c in answer.citations if len(c.published) == 10}
     if day_of and not answer.abstained:
         row["date_stated"] = states_a_date(answer.text)

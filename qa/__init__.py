@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from index.errors import CiteqaError
     from index.settings import Settings, SettingsError
     from index.store import StoreUnavailable
-    from qa.answers import Answer, Answerer, AnswerSentence, Citation, Done, Retrieved, Status, Token
+    from qa.answers import Answer, Answerer, AnswerSentence, Citation, DisputedFigure, Done, Retrieved, Status, Token
     from qa.embedded_llm import EmbeddedModelError
     from qa.llm import LLM, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable
     from qa.passages import BadFilterError, BadLimitError, EmptyIndexError, EmptyQueryError, Passage, RetrievalError
@@ -31,7 +31,8 @@ _HOMES = {
     "StoreUnavailable": "index.store",
     "EmbeddedModelError": "qa.embedded_llm",
     **dict.fromkeys(
-        ["Answer", "Answerer", "AnswerSentence", "Citation", "Done", "Retrieved", "Status", "Token"], "qa.answers"
+        ["Answer", "Answerer", "AnswerSentence", "Citation", "DisputedFigure", "Done", "Retrieved", "Status", "Token"],
+        "qa.answers",
     ),
     **dict.fromkeys(["LLM", "LLMBadResponse", "LLMError", "LLMRateLimited", "LLMTimeout", "LLMUnavailable"], "qa.llm"),
     **dict.fromkeys(
@@ -66,6 +67,7 @@ __all__ = [
     "Citation",
     "CiteqaError",
     "DateError",
+    "DisputedFigure",
     "Done",
     "EmbeddedModelError",
     "EmbeddingModelMissing",

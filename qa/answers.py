@@ -16,7 +16,7 @@ from typing import Any
 
 from index.settings import Settings
 from qa.citations import Check, CheckedSentence, Verdict, Verifier, answer_confidence
-from qa.disagreement import Side, other_side
+from qa.disagreement import Side, disputed_sides, missing_side
 from qa.evidence import Source, select_sources
 from qa.forms import SYNTHESIS_MAX_SENTENCES, Form, question_form
 from qa.llm import LLM, Deadline, LLMError, Usage
@@ -93,6 +93,17 @@ class AnswerSentence:
     """``verified``, ``reattributed`` or ``added``; unsupported sentences are not kept."""
 
 
+@dataclass(frozen=True)
+class DisputedFigure:
+    """One cited source's figure where the answer's sources disagree on what was asked."""
+
+    number: int
+    """The citation ``[number]`` of the source."""
+    publisher: str
+    words: str
+    """The figure in the source's words: "some 1,500 residents"."""
+
+
 @dataclass
 class Answer:
     question: str
@@ -123,6 +134,9 @@ class Answer:
     sources gave this answer ("" when the first reply stood, or the answer was declined)."""
     time_scope: str = ""
     """The time the question named, as searched: "last week (23 November to 30 November 2026)"."""
+    disagreement: list[DisputedFigure] = field(default_factory=list)
+    """Where the cited sources give different figures for what was asked, each side (the answer
+    states them all: ``qa.disagreement``); empty when they agree."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -258,10 +272,10 @@ class Answerer:
             "total_s": time.perf_counter() - started,
         }
         # Reports that disagree on the figure asked for: the side the model left out is added.
-        other = (
-            None if attempt.verdict.abstain else other_side(standalone, sources, attempt.raw, self.retriever.embedder)
+        sides = (
+            [] if attempt.verdict.abstain else disputed_sides(standalone, sources, attempt.raw, self.retriever.embedder)
         )
-        answer = self._compose(question, standalone, passages, sources, attempt.verdict, attempt.raw, other)
+        answer = compose_answer(question, standalone, passages, sources, attempt.verdict, attempt.raw, sides)
         answer.timings, answer.prompt_tokens, answer.confidence = timings, usage.prompt_tokens, attempt.confidence
         answer.verdict, answer.found, answer.form = attempt.verdict, attempt.found, form
         answer.first_reply, answer.time_scope = first_reply, scope
@@ -338,70 +352,6 @@ class Answerer:
             return f"{history[-1][0]} {question}"
         return rewritten
 
-    def _compose(
-        self,
-        question: str,
-        standalone: str,
-        passages: list[Passage],
-        sources: list[Source],
-        verdict: Verdict,
-        raw: str,
-        other: Side | None = None,
-    ) -> Answer:
-        if verdict.abstain:
-            reason = (
-                "the sources do not hold the answer"
-                if verdict.declined
-                else "the answer's claims are not about what was asked"
-                if verdict.off_question
-                else "the model was unsure of its answer"
-                if verdict.unsure
-                else "no source supports the model's answer"
-            )
-            answer = self._abstain(question, standalone, passages, reason, raw, None)
-            answer.dropped = [s.text for s in verdict.sentences]
-            return answer
-        by_number = {s.number: s for s in sources}
-        renumber: dict[int, int] = {}
-        citations: list[Citation] = []
-        sentences: list[AnswerSentence] = []
-        parts: list[str] = []
-        said: set[str] = set()
-        kept = _complete_sentences(verdict.kept, raw)[:SYNTHESIS_MAX_SENTENCES]
-        if other is not None:  # the other side of a disagreement, in its source's words
-            n = other.source.number
-            kept = [*kept, CheckedSentence(other.sentence(), (n,), (n,), Check.VERIFIED, 1.0)]
-        for checked in kept:
-            # The small model sometimes writes one sentence again and again ("Ferries left
-            # Larkhaven on Wednesday, October 7, 2026." four times in a timeline): once is enough.
-            words = " ".join(re.findall(r"\w+", checked.text.lower()))
-            if words in said:
-                continue
-            said.add(words)
-            numbers = []
-            for original in checked.sources:
-                if original not in renumber:
-                    renumber[original] = len(renumber) + 1
-                    citations.append(_citation(renumber[original], by_number[original]))
-                numbers.append(renumber[original])
-            sentences.append(AnswerSentence(checked.text, tuple(numbers), checked.state))
-            body = checked.text.rstrip()
-            end = body[-1] if body and body[-1] in ".!?" else "."
-            body = body.rstrip(".!?")
-            parts.append(body + "".join(f" [{n}]" for n in numbers) + end)
-        return Answer(
-            question=question,
-            standalone_question=standalone,
-            text=" ".join(parts),
-            sentences=sentences,
-            citations=citations,
-            abstained=False,
-            reason="",
-            passages=passages,
-            dropped=[s.text for s in verdict.sentences if s.state is Check.UNSUPPORTED],
-            raw=raw,
-        )
-
     @staticmethod
     def _abstain(
         question: str, standalone: str, passages: list[Passage], reason: str, raw: str, started: float | None
@@ -411,6 +361,87 @@ class Answerer:
             elapsed = time.perf_counter() - started
             answer.timings = {"retrieval_s": elapsed, "first_token_s": elapsed, "total_s": elapsed}
         return answer
+
+
+def compose_answer(
+    question: str,
+    standalone: str,
+    passages: list[Passage],
+    sources: list[Source],
+    verdict: Verdict,
+    raw: str,
+    sides: Sequence[Side] = (),
+) -> Answer:
+    """The answer from a checked reply: its kept sentences with their citations renumbered in
+    order of first use, a sentence the model wrote twice kept once, and where the sources disagree
+    on the figure asked for (``sides``, from ``qa.disagreement.disputed_sides``) the side the reply
+    left out added in its source's words; an abstention when the checks withheld the reply."""
+    if verdict.abstain:
+        reason = (
+            "the sources do not hold the answer"
+            if verdict.declined
+            else "the answer's claims are not about what was asked"
+            if verdict.off_question
+            else "the model was unsure of its answer"
+            if verdict.unsure
+            else "no source supports the model's answer"
+        )
+        answer = Answerer._abstain(question, standalone, passages, reason, raw, None)
+        answer.dropped = [s.text for s in verdict.sentences]
+        return answer
+    by_number = {s.number: s for s in sources}
+    renumber: dict[int, int] = {}
+    citations: list[Citation] = []
+    sentences: list[AnswerSentence] = []
+    parts: list[str] = []
+    said: set[str] = set()
+    kept = _complete_sentences(verdict.kept, raw)[:SYNTHESIS_MAX_SENTENCES]
+    other = missing_side(sides, raw)
+    if other is not None:  # the other side of a disagreement, in its source's words
+        n = other.source.number
+        kept = [*kept, CheckedSentence(other.sentence(), (n,), (n,), Check.VERIFIED, 1.0)]
+    for checked in kept:
+        # The small model sometimes writes one sentence again and again ("Ferries left
+        # Larkhaven on Wednesday, October 7, 2026." four times in a timeline): once is enough.
+        words = " ".join(re.findall(r"\w+", checked.text.lower()))
+        if words in said:
+            continue
+        said.add(words)
+        numbers = []
+        for original in checked.sources:
+            if original not in renumber:
+                renumber[original] = len(renumber) + 1
+                citations.append(_citation(renumber[original], by_number[original]))
+            numbers.append(renumber[original])
+        sentences.append(AnswerSentence(checked.text, tuple(numbers), checked.state))
+        body = checked.text.rstrip()
+        end = body[-1] if body and body[-1] in ".!?" else "."
+        body = body.rstrip(".!?")
+        parts.append(body + "".join(f" [{n}]" for n in numbers) + end)
+    return Answer(
+        question=question,
+        standalone_question=standalone,
+        text=" ".join(parts),
+        sentences=sentences,
+        citations=citations,
+        abstained=False,
+        reason="",
+        passages=passages,
+        dropped=[s.text for s in verdict.sentences if s.state is Check.UNSUPPORTED],
+        raw=raw,
+        disagreement=_disputed(sides, renumber),
+    )
+
+
+def _disputed(sides: Sequence[Side], renumber: dict[int, int]) -> list[DisputedFigure]:
+    """The sides of a disagreement the answer cites, by their citation numbers (none when fewer
+    than two are cited: then the answer shows no dispute)."""
+    cited = [
+        DisputedFigure(renumber[side.source.number], side.source.passage.publisher, side.words)
+        for side in sides
+        if side.source.number in renumber
+    ]
+    return cited if len(cited) > 1 else []
 
 
 def _count(n: int, noun: str) -> str:

@@ -7,12 +7,12 @@ the passages of one story become one: the newest version (a later date, else the
 which names the other outlets (``Passage.copies``), so an answer cites it once and the reader sees
 who else ran it.
 
-Two passages are the same story when nearly all word 4-grams of the shorter one are in the longer
-one (``SAME_STORY``): a copy with its own headline or dateline still matches, an update contains
-its first version, and two reports of one event in their own words share far fewer (the fixture's
-two flood reports share none). This is decided among the retrieved passages, not stored: the
-comparison is cheap for a handful of passages, and no writer must update another's articles when
-a copy arrives.
+Two passages are the same story when the index grouped their articles into one story when they
+were indexed (``index.stories``: whole articles compared, a rewritten update included), or when
+nearly all word 4-grams of the shorter passage are in the longer one (``SAME_STORY``): a copy the
+lexical index has not grouped yet (it catches up within seconds of another process's write) still
+matches. Two reports of one event in their own words are neither (the fixture's two flood reports
+share no 4-gram).
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def merge_copies(passages: Sequence[Passage]) -> list[Passage]:
     grams = {id(p): _grams(p.text) for p in passages}  # once a passage, not once a pair
 
     def same(a: Passage, b: Passage) -> bool:
-        return a.article_id != b.article_id and _overlap(grams[id(a)], grams[id(b)])
+        if a.article_id == b.article_id:
+            return False
+        return (bool(a.story) and a.story == b.story) or _overlap(grams[id(a)], grams[id(b)])
 
     stories: list[list[Passage]] = []
     for passage in sorted(passages, key=lambda p: p.rank):
@@ -66,7 +68,7 @@ def merge_copies(passages: Sequence[Passage]) -> list[Passage]:
     merged = []
     for rank, story in enumerate(stories, 1):
         kept = max(story, key=lambda p: (date_bounds(p.published)[1], -p.rank))
-        others = tuple(dict.fromkeys(p.publisher or p.article_id for p in story if p is not kept))
-        others = tuple(name for name in others if name != kept.publisher)
-        merged.append(replace(kept, rank=rank, copies=kept.copies + others))
+        named = [name for p in story if p is not kept for name in (p.publisher or p.article_id, *p.copies)]
+        others = dict.fromkeys([*kept.copies, *named])
+        merged.append(replace(kept, rank=rank, copies=tuple(name for name in others if name != kept.publisher)))
     return merged

@@ -32,7 +32,7 @@ from index.embeddings import MiniLMEmbedder
 from qa.citations import names
 from qa.evidence import Source
 
-__all__ = ["SAME_DAYS", "SAME_EVENT", "SAME_UNIT", "Side", "other_side"]
+__all__ = ["SAME_DAYS", "SAME_EVENT", "SAME_UNIT", "Side", "disputed_sides", "missing_side", "other_side"]
 
 SAME_DAYS = 3
 SAME_UNIT = 0.45
@@ -104,12 +104,12 @@ def _days_apart(a: Source, b: Source) -> int:
     return abs((first - second).days)
 
 
-def other_side(question: str, sources: Sequence[Source], answer: str, embedder: MiniLMEmbedder) -> Side | None:
-    """The side of a disagreement that ``answer`` leaves out, when the sources hold one and the
-    answer gives another; None otherwise."""
+def disputed_sides(question: str, sources: Sequence[Source], answer: str, embedder: MiniLMEmbedder) -> list[Side]:
+    """The figures in dispute for a "how many" question: the side ``answer`` gives first, then
+    each other article's differing figure of the same event; empty when there is no dispute."""
     asked = _ASKS_HOW_MANY.search(question)
     if not asked:
-        return None
+        return []
     answer = _MARKERS.sub("", answer)  # "[4]" is a citation, not four of anything
     wanted = names(question)
     sides: dict[str, Side] = {}  # each article's first figure of the thing asked about
@@ -121,13 +121,23 @@ def other_side(question: str, sources: Sequence[Source], answer: str, embedder: 
             sides[source.article_id] = figures[0]
     given = next((side for side in sides.values() if side.stated_in(answer)), None)
     if given is None:
-        return None
+        return []
+    disputed = [given]
     for side in sides.values():
-        differs = side.value != given.value and not any(
-            s.stated_in(answer) for s in sides.values() if s.value == side.value
-        )
-        if differs and _days_apart(side.source, given.source) <= SAME_DAYS:
+        if side.value != given.value and _days_apart(side.source, given.source) <= SAME_DAYS:
             vectors = embedder.embed([given.source.text, side.source.text])
             if float(vectors[0] @ vectors[1]) >= SAME_EVENT:
-                return side
-    return None
+                disputed.append(side)
+    return disputed if len(disputed) > 1 else []
+
+
+def missing_side(sides: Sequence[Side], answer: str) -> Side | None:
+    """The first of the ``disputed_sides`` whose figure ``answer`` does not give (None: all given)."""
+    answer = _MARKERS.sub("", answer)
+    return next((side for side in sides[1:] if not side.stated_in(answer)), None)
+
+
+def other_side(question: str, sources: Sequence[Source], answer: str, embedder: MiniLMEmbedder) -> Side | None:
+    """The side of a disagreement that ``answer`` leaves out, when the sources hold one and the
+    answer gives another; None otherwise."""
+    return missing_side(disputed_sides(question, sources, answer, embedder), answer)

@@ -55,9 +55,13 @@ class Passage:
     lexical_score: float | None = None
     """BM25 score of the best chunk (None when it was found by the dense search alone)."""
     chunk_ids: tuple[str, ...] = field(default_factory=tuple)
+    story: str = ""
+    """The story the article belongs to (``index.stories``: its copies and versions share it),
+    named by its smallest article hash; the article's own hash until the index has grouped it."""
     copies: tuple[str, ...] = ()
-    """Other outlets that ran the same story (syndicated copies, earlier versions), by publisher:
-    set by ``qa.copies.merge_copies``, which keeps one passage per story."""
+    """Other outlets that ran the same story (syndicated copies, earlier versions), by publisher
+    (else article id): every other article of the story the index knows, and the passages
+    ``qa.copies.merge_copies`` folded into this one."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -205,16 +205,19 @@ def search_in_time(
     filters: Filters | None = None,
     as_of: date | None = None,
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
+    by_story: bool = True,
 ) -> tuple[list[Passage], QuestionTime]:
     """The ``k`` passages for ``query`` read in time (against ``as_of``, or today): within the
     window it names, each story once (``qa.copies``: a syndicated copy or an earlier version
-    gives its place to the newest, which names the other outlets), and for "the latest", the
-    newest of those about as relevant as the best first. The one timed search of ``citeqa
-    search`` and of the answers' evidence."""
+    gives its place to the newest, which names the other outlets; ``by_story=False`` keeps every
+    copy), and for "the latest", the newest of those about as relevant as the best first. The
+    one timed search of ``citeqa search`` and of the answers' evidence."""
     when = read_question_time(query, as_of or date.today())
     narrow = narrowed(filters, when, as_of)
     passages = retriever.search(query, k=k, filters=narrow, mode=mode)
     newest = when.latest and len({p.published for p in passages if len(p.published) == 10}) > 1
+    if not by_story:
+        return (prefer_newest(passages, k) if newest else passages), when
     merged = merge_copies(passages)
     if newest or len(merged) < len(passages):
         # Reports of several days, or copies of one story that took several places: look wider,

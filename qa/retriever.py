@@ -351,6 +351,7 @@ class Retriever:
 
     def _materialise(self, groups: list[_Group]) -> list[Passage]:
         articles = self._articles([g.article_hash for g in groups])
+        stories, others = self._stories(list(articles))
         passages: list[Passage] = []
         for group in groups:
             if group.article_hash not in articles:
@@ -373,9 +374,25 @@ class Retriever:
                     dense_score=best.dense,
                     lexical_score=best.lexical,
                     chunk_ids=tuple(group.chunk_ids),
+                    story=stories.get(group.article_hash, group.article_hash),
+                    copies=others.get(group.article_hash, ()),
                 )
             )
         return passages
+
+    def _stories(self, hashes: list[str]) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+        """Each article's story, and the other outlets (else article ids) that carried it, from
+        the lexical index as it is (an article it has not grouped yet is a story of its own)."""
+        index = self.lexical.index
+        stories = index.stories(hashes)
+        members = index.story_members(sorted(set(stories.values())))
+        others: dict[str, tuple[str, ...]] = {}
+        for article_hash, story in stories.items():
+            group = members.get(story, [])
+            own = next((m.publisher for m in group if m.article_hash == article_hash), "")
+            names = (m.publisher or m.article_id for m in group if m.article_hash != article_hash)
+            others[article_hash] = tuple(name for name in dict.fromkeys(names) if name != own)
+        return stories, others
 
     def _articles(self, hashes: list[str]) -> dict[str, tuple[StoredArticle, str]]:
         """Article texts and metadata by content hash, for committed articles only (read from the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qa.copies import merge_copies, same_story
 from qa.passages import Passage
 
@@ -57,3 +59,15 @@ def test_the_citation_card_names_the_other_outlets_that_ran_the_story() -> None:
     )[0]
     card = citation_card(Citation(1, kept, 0, 40, WIRE[:40]), turn=1)
     assert "Also: Harbour Post" in card and "Northern Wire · 5 October 2026" in card
+
+
+def test_passages_the_index_grouped_as_one_story_merge_even_in_other_words_and_the_newest_is_kept() -> None:
+    """A rewritten update shares too few 4-grams with its first version for the passages alone to
+    tell; the index compared the whole articles and put both in one story."""
+    first = _passage("plant", "Capital Ledger", "2026-10-06", "Quillon will build a plant that will employ 800.", 1)
+    update = _passage("update", "Capital Ledger", "2026-10-20", "Quillon cut the plant's jobs to 650, from 800.", 2)
+    assert not same_story(first, update)
+    merged = merge_copies([replace(first, story="s1", copies=("Valley Courier",)), replace(update, story="s1")])
+    assert [(p.article_id, p.copies) for p in merged] == [("update", ("Valley Courier",))]
+    other_story = merge_copies([replace(first, story="s1"), replace(update, story="s2")])
+    assert [p.article_id for p in other_story] == ["plant", "update"]

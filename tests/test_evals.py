@@ -84,6 +84,24 @@ def test_news_metrics_read_the_right_source_one_copy_and_both_sides() -> None:
     assert sides_given("Three paintings were stolen [1].", [["three"], ["four"]]) == 1
 
 
+def test_an_answer_on_an_updated_story_counts_as_newest_only_citing_the_update_and_not_the_first_version() -> None:
+    from evals.dataset import Question
+    from evals.runner import source_checks
+
+    question = Question("q", "How many will work at the plant?", ("650",), "update", True, superseded=("first",))
+    assert source_checks(question, {"update"}, abstained=False)["newest_version_used"] is True
+    assert source_checks(question, {"update", "first"}, abstained=False)["newest_version_used"] is False
+    assert source_checks(question, {"first"}, abstained=False) == {
+        "cited_right_source": False,
+        "newest_version_used": False,
+    }
+    assert source_checks(question, {"update"}, abstained=True) == {}
+    rows = [{"answerable": True, "abstained": False, "scores": {"em": 0, "f1": 0, "contains": 1.0},
+             "markers_written": 1, "markers_verified": 1, "cited_passage_has_gold": True, "timings": {},
+             "newest_version_used": used} for used in (True, True, False)]  # fmt: skip
+    assert summarize(rows)["newest_version_used"] == pytest.approx(2 / 3)
+
+
 def test_squad_normalisation_and_scores() -> None:
     assert normalize("The  Zhao-Leji, an official!") == "zhaoleji official"
     assert exact_match("the Zhao Leji", ["Zhao Leji"]) == 1.0

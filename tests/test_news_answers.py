@@ -191,3 +191,19 @@ def test_an_answer_that_gives_one_outlets_count_gets_the_other_outlets_count_cit
     )
     assert [c.article_id for c in answer.citations] == ["weeks:hp-museum-theft", "weeks:cd-museum-theft"]
     assert answer.citations[1].quote.startswith("LARKHAVEN (Coastline Daily) — Four paintings were taken")
+    assert [(d.number, d.publisher, d.words) for d in answer.disagreement] == [
+        (1, "Harbour Post", "three paintings"),
+        (2, "Coastline Daily", "Four paintings"),
+    ]
+    assert "The sources disagree:</strong> Harbour Post: three paintings" in answer_html(answer, turn=1)
+
+
+def test_an_updated_story_is_read_from_its_newest_version(news_settings: Settings) -> None:
+    """The first report said 800 jobs, the update two weeks later 650: the index put both in one
+    story, and the evidence holds the update alone."""
+    answerer = Answerer(news_settings.with_llm(base_url="http://127.0.0.1:9/v1", chat_model="unused"))
+    question = "How many people will work at Quillon's Eastfold battery plant?"
+    passages, sources = answerer.evidence(question, as_of=date(2026, 10, 25))
+    versions = {"weeks:cl-quillon-plant", "weeks:cl-quillon-plant-update"}
+    assert [p.article_id for p in passages if p.article_id in versions] == ["weeks:cl-quillon-plant-update"]
+    assert "weeks:cl-quillon-plant" not in {s.article_id for s in sources}

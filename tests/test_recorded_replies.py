@@ -76,3 +76,26 @@ def test_a_reply_that_gives_one_side_of_a_disagreement_gets_the_other(case: dict
     assert [g for g in case["gold"] if contains_gold(reply, [g])] != [
         g for g in case["gold"] if contains_gold(added, [g])
     ]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"] == "other-side"], ids=lambda c: c["id"])
+def test_the_answer_to_a_disagreement_cites_each_side_and_the_chat_marks_it(case: dict) -> None:
+    from index.embeddings import shared_embedder
+    from qa.answers import compose_answer
+    from qa.disagreement import disputed_sides
+    from ui.render import answer_html
+    from ui.shapes import checked_answer
+
+    sources = replayed_sources(case)
+    verdict = Verifier().verify(case["raw"], case["question"], sources)
+    sides = disputed_sides(case["question"], sources, case["raw"], shared_embedder())
+    answer = compose_answer(case["question"], case["question"], [], sources, verdict, case["raw"], sides)
+    assert len(answer.disagreement) == 2
+    cited = {c.number: c for c in answer.citations}
+    for side in answer.disagreement:  # each side is cited, and its figure is in its source's quote
+        assert f"[{side.number}]" in answer.text and side.words in cited[side.number].passage.text
+        assert side.publisher == cited[side.number].publisher
+    html = answer_html(answer, turn=3)
+    assert 'class="cq-dispute"' in html and "The sources disagree" in html
+    assert all(f'href="#cq-t3-s{side.number}"' in html.split('class="cq-dispute"')[1] for side in answer.disagreement)
+    assert [d["number"] for d in checked_answer(answer)["disagreement"]] == [d.number for d in answer.disagreement]

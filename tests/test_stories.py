@@ -150,6 +150,33 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Indexer:
     return indexer
 
 
+def test_search_gives_a_story_one_place_naming_the_other_outlets_and_every_copy_on_request(indexed: Indexer) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    home = str(indexed.settings.store.home)
+    query = ["search", "Why are Islink ferry crews going on strike?", "-k", "3", "--as-of", "2026-10-06", "--json"]
+    by_story = json.loads(CliRunner().invoke(main, ["--home", home, *query]).stdout)
+    every = json.loads(CliRunner().invoke(main, ["--home", home, *query, "--every-copy"]).stdout)
+    copies = set(PICKED[:3])
+    assert sum(p["article_id"] in copies for p in by_story) == 1
+    (kept,) = [p for p in by_story if p["article_id"] in copies]
+    assert set(kept["copies"]) == {"Northern Wire", "Harbour Post", "Coastline Daily"} - {kept["publisher"]}
+    shown = [p for p in every if p["article_id"] in copies]
+    assert len(shown) == 3 and len({p["story"] for p in shown}) == 1 and shown[0]["story"] == kept["story"]
+
+
+def test_an_update_takes_the_place_of_its_first_version(indexed: Indexer) -> None:
+    from qa.question_time import search_in_time
+    from qa.retriever import Retriever
+
+    retriever = Retriever(indexed.settings, store=indexed.store, lexical=indexed.lexical)
+    passages, _ = search_in_time(retriever, "What did Islink offer at the resumed ferry talks?", 3)
+    versions = [p.article_id for p in passages if p.article_id in ("weeks:nw-ferry-talks", "weeks:nw-ferry-deal")]
+    assert versions == ["weeks:nw-ferry-deal"]
+
+
 def test_deleting_a_copy_takes_it_out_of_its_story_and_keeps_the_others_together(indexed: Indexer) -> None:
     index = indexed.lexical.index
     assert len(_story(index, *PICKED[:3])) == 1

@@ -247,6 +247,13 @@ def _as_of_option(help_text: str):
     "Search as on this day (YYYY-MM-DD; default today): 'last week' in QUERY is read from it, later articles are left out."
 )
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True)
+@click.option(
+    "--by-story/--every-copy",
+    default=True,
+    show_default=True,
+    help="One passage per story (a syndicated copy or an earlier version gives its place to the newest, "
+    "which names the other outlets), or every copy in its own place.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
 @click.pass_obj
 def search_command(
@@ -259,17 +266,20 @@ def search_command(
     published_to: str | None,
     as_of: datetime | None,
     mode: str,
+    by_story: bool,
     as_json: bool,
 ) -> None:
     """Find the passages that best match QUERY (no LLM involved). Time in QUERY ("last week",
-    "on Friday", "the latest") narrows the search as it does for `ask`."""
+    "on Friday", "the latest") narrows the search as it does for `ask`; copies of one story
+    take one place."""
     from qa.question_time import search_in_time
     from qa.retriever import Filters
     from ui.render import reader_meta
 
     filters = Filters(publishers, article_ids, published_from, published_to)
     retriever = _parts(settings).retriever
-    passages, when = search_in_time(retriever, query, k, filters, as_of.date() if as_of else None, mode)  # type: ignore[arg-type]
+    day = as_of.date() if as_of else None
+    passages, when = search_in_time(retriever, query, k, filters, day, mode, by_story)  # type: ignore[arg-type]
     if when.window is not None:
         click.secho(f"Searched articles published {when.describe()}.", err=True, dim=True)
     if as_json:
@@ -285,6 +295,8 @@ def search_command(
             f"match {max(0.0, p.fused_score):.2f} (0 unrelated, 1 the best a passage can score)"
         )
         click.echo("    " + " ".join(p.text.split())[:400])
+        if p.copies:
+            click.echo(f"    also: {', '.join(p.copies)}")
 
 
 def _llm_options(function):
@@ -352,6 +364,9 @@ def _print_answer(answer) -> None:
                 click.echo(f"  - {p.title[:70]} ({p.article_id}): " + " ".join(p.text.split())[:160])
         return
     click.secho(answer.text, bold=True)
+    if answer.disagreement:
+        sides = "; ".join(f"{d.publisher or 'another report'}: {d.words} [{d.number}]" for d in answer.disagreement)
+        click.secho(f"The sources disagree: {sides}", fg="yellow")
     unverified = [s for s in answer.sentences if s.state != "verified"]
     for sentence in unverified:
         click.echo(f"  note: citation {sentence.state} for: {sentence.text}")

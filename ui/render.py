@@ -27,6 +27,7 @@ CSS = """
 .cq-heading { font-weight: 600; margin: 8px 0 0 0; }
 .cq-why, .cq-progress, .cq-hint { color: #374151; }
 .cq-notes { font-size: 0.85em; color: #7c2d12; margin: 4px 0; padding-left: 1.2em; }
+.cq-dispute { font-size: 0.9em; color: #7c2d12; background: #fff7ed; border-left: 3px solid #c2410c; padding: 2px 8px; margin: 4px 0; }
 .cq-reading { font-size: 0.85em; color: #374151; margin: 2px 0 0 0; padding-left: 1.2em; }
 .cq-article { white-space: pre-wrap; line-height: 1.5; max-height: 560px; overflow-y: auto; padding: 8px;
   border: 1px solid #d1d5db; border-radius: 8px; }
@@ -143,12 +144,25 @@ def answer_html(answer: Answer, turn: int) -> str:
     )
     notes = [f"citation {STATE_NOTE[s.state]}: {text_only(s.text)}" for s in answer.sentences if s.state in STATE_NOTE]
     notes += [f"removed, no source supports it: <s>{text_only(d)}</s>" for d in answer.dropped]
-    parts = [f'<p class="cq-answer">{text}</p>', scope]
+    parts = [f'<p class="cq-answer">{text}</p>', dispute_html(answer, turn), scope]
     if notes:
         parts.append('<ul class="cq-notes">' + "".join(f"<li>⚠ {n}</li>" for n in notes) + "</ul>")
     cards = "".join(citation_card(c, turn) for c in answer.citations)
     parts.append(f'<div class="cq-sources" role="group" aria-label="Sources of this answer">{cards}</div>')
     return "".join(parts)
+
+
+def dispute_html(answer: Answer, turn: int) -> str:
+    """A mark a reader sees at a glance when the cited sources give different figures: each side,
+    by outlet, linked to its source card ("" when they agree)."""
+    if not answer.disagreement:
+        return ""
+    sides = " · ".join(
+        f"{text_only(side.publisher or 'another report')}: {text_only(side.words)} "
+        f'<a class="cq-cite" href="#{citation_anchor(turn, side.number)}">[{side.number}]</a>'
+        for side in answer.disagreement
+    )
+    return f'<p class="cq-dispute" role="note"><strong>⚖ The sources disagree:</strong> {sides}</p>'
 
 
 def passages_block(passages: list[Passage], heading: str) -> str:

@@ -13,7 +13,17 @@ if TYPE_CHECKING:  # the MCP server starts without importing the model's client
     from qa.answers import Answer, Citation
     from qa.passages import Passage
 
-__all__ = ["Article", "ArticleSpan", "CheckedAnswer", "CitedSpan", "Hit", "checked_answer", "hit"]
+__all__ = [
+    "Article",
+    "ArticleSpan",
+    "CheckedAnswer",
+    "CitedSpan",
+    "Disputed",
+    "Hit",
+    "InStory",
+    "checked_answer",
+    "hit",
+]
 
 
 class ArticleSpan(TypedDict):
@@ -28,18 +38,34 @@ class ArticleSpan(TypedDict):
     end: int
 
 
-class Hit(ArticleSpan):
+class InStory(ArticleSpan):
+    """An article's span, and the story the article belongs to: ``story`` names the group of its
+    syndicated copies and versions (``index.stories``), ``also`` the other outlets that ran it."""
+
+    story: str
+    also: list[str]
+
+
+class Hit(InStory):
     """One passage: ``text`` is exactly the article's characters ``[start, end)``."""
 
     text: str
     score: float
 
 
-class CitedSpan(ArticleSpan):
+class CitedSpan(InStory):
     """Citation ``[number]`` of an answer: ``quote`` is exactly the article's ``[start, end)``."""
 
     number: int
     quote: str
+
+
+class Disputed(TypedDict):
+    """One side where the cited sources disagree on a figure: citation ``[number]`` gives ``words``."""
+
+    number: int
+    publisher: str
+    words: str
 
 
 class CheckedAnswer(TypedDict):
@@ -49,6 +75,9 @@ class CheckedAnswer(TypedDict):
     abstained: bool
     reason: str
     citations: list[CitedSpan]
+    disagreement: list[Disputed]
+    """Where the cited sources give different figures for what was asked, each side (the answer
+    states them all); empty when they agree."""
 
 
 class Article(ArticleSpan):
@@ -71,8 +100,14 @@ def _span(item: Passage | Citation) -> ArticleSpan:
     )
 
 
+def _in_story(item: Passage | Citation) -> InStory:
+    """The span of a passage or a citation, and its passage's story."""
+    passage: Passage = getattr(item, "passage", item)
+    return InStory(**_span(item), story=passage.story, also=list(passage.copies))
+
+
 def hit(passage: Passage) -> Hit:
-    return Hit(**_span(passage), text=passage.text, score=float(passage.fused_score))
+    return Hit(**_in_story(passage), text=passage.text, score=float(passage.fused_score))
 
 
 def checked_answer(answer: Answer) -> CheckedAnswer:
@@ -81,5 +116,6 @@ def checked_answer(answer: Answer) -> CheckedAnswer:
         text=answer.text,
         abstained=answer.abstained,
         reason=answer.reason,
-        citations=[CitedSpan(**_span(c), number=c.number, quote=c.quote) for c in answer.citations],
+        citations=[CitedSpan(**_in_story(c), number=c.number, quote=c.quote) for c in answer.citations],
+        disagreement=[Disputed(number=d.number, publisher=d.publisher, words=d.words) for d in answer.disagreement],
     )
