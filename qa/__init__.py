@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from index.store import StoreUnavailable
     from qa.answers import Answer, Answerer, AnswerSentence, Citation, DisputedFigure, Done, Retrieved, Status, Token
     from qa.embedded_llm import EmbeddedModelError
+    from qa.endpoint import ChatModel
     from qa.llm import LLM, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable
     from qa.passages import BadFilterError, BadLimitError, EmptyIndexError, EmptyQueryError, Passage, RetrievalError
     from qa.retriever import Filters, Retriever
@@ -30,6 +31,7 @@ _HOMES = {
     "SettingsError": "index.settings",
     "StoreUnavailable": "index.store",
     "EmbeddedModelError": "qa.embedded_llm",
+    "ChatModel": "qa.endpoint",
     **dict.fromkeys(
         ["Answer", "Answerer", "AnswerSentence", "Citation", "DisputedFigure", "Done", "Retrieved", "Status", "Token"],
         "qa.answers",
@@ -64,6 +66,7 @@ __all__ = [
     "Answerer",
     "BadFilterError",
     "BadLimitError",
+    "ChatModel",
     "Citation",
     "CiteqaError",
     "DateError",

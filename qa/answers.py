@@ -17,6 +17,7 @@ from typing import Any
 from index.settings import Settings
 from qa.citations import Check, CheckedSentence, Verdict, Verifier, answer_confidence
 from qa.disagreement import Side, disputed_sides, missing_side
+from qa.endpoint import ChatModel
 from qa.evidence import Source, select_sources
 from qa.forms import SYNTHESIS_MAX_SENTENCES, Form, question_form
 from qa.llm import LLM, Deadline, LLMError, Usage
@@ -196,12 +197,13 @@ class Answerer:
         settings: Settings | None = None,
         *,
         retriever: Retriever | None = None,
-        llm: LLM | None = None,
+        llm: ChatModel | None = None,
         verifier: Verifier | None = None,
     ) -> None:
+        """``llm`` is any ``qa.endpoint.ChatModel`` (default: ``qa.llm.LLM`` on the configured endpoint)."""
         self.settings = settings or Settings.from_env()
         self.retriever = retriever or Retriever(self.settings)
-        self.llm = llm or LLM(self.settings)
+        self.llm: ChatModel = llm or LLM(self.settings)
         self.verifier = verifier or Verifier()
 
     def ask(
@@ -230,9 +232,10 @@ class Answerer:
         started = time.perf_counter()
         self.llm.start()  # the embedded model's start-up is not part of any answer's deadline
         deadline = self.llm.deadline()  # one for the whole answer: rewrite, Found step and reply
-        if self.needs_rewrite(question, history):
+        rewrite = self.needs_rewrite(question, history)
+        if rewrite:
             yield Status("Rewriting the follow-up as a full question…")
-        standalone = self.standalone(question, history, deadline)
+        standalone = self.standalone(question, history, deadline, rewrite=rewrite)
         form = question_form(standalone)
         scope = read_question_time(standalone, as_of or date.today()).describe()
         yield Status(f"Searching the articles published {scope}…" if scope else "Searching the articles…")
@@ -336,10 +339,18 @@ class Answerer:
         question = " ".join((question or "").split())
         return bool(history and question and (_REFERS_BACK.search(question) or len(question.split()) <= 6))
 
-    def standalone(self, question: str, history: Sequence[tuple[str, str]], deadline: Deadline | None = None) -> str:
-        """A follow-up ("and until when?") rewritten from the chat history into a full question."""
+    def standalone(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]],
+        deadline: Deadline | None = None,
+        *,
+        rewrite: bool | None = None,
+    ) -> str:
+        """A follow-up ("and until when?") rewritten from the chat history into a full question.
+        ``rewrite`` is ``needs_rewrite``'s decision when the caller has already made it."""
         question = " ".join((question or "").split())
-        if not self.needs_rewrite(question, history):
+        if not (self.needs_rewrite(question, history) if rewrite is None else rewrite):
             return question
         try:
             rewritten = self.llm.complete(

@@ -102,6 +102,41 @@ def test_a_model_that_declines_is_an_abstention(seed_settings: Settings) -> None
     assert answer.abstained and "do not hold the answer" in answer.reason
 
 
+def test_an_endpoint_without_log_probabilities_still_answers_and_its_reply_alone_is_checked(
+    seed_settings: Settings,
+) -> None:
+    """The fake endpoint reports no log probabilities (``found=None``), as many hosted ones do:
+    the Found step gives no signal, so the reply is always written and the checks decide."""
+    from click.testing import CliRunner
+
+    from qa.endpoint import ABSTAIN_WITHOUT_LOGPROBS, ChatModel
+    from ui.cli import main
+
+    with FakeLLM(
+        "ok", reply=["Zhao Leji will head the delegation [1].", "Pyongyang has 9 million tourists [1]."]
+    ).running() as fake:
+        answerer = answerer_for(seed_settings, fake)
+        assert isinstance(answerer.llm, ChatModel)
+        answer = answerer.ask("Who leads the Chinese delegation?")
+        invented = answerer.ask("How many tourists visit Pyongyang?")
+        home, url = str(seed_settings.store.home), fake.base_url
+        doctor = CliRunner().invoke(main, ["--home", home, "doctor"], env={"OPENAI_BASE_URL": url, "CITEQA_MODEL": "f"})
+    assert not answer.abstained and "Zhao Leji" in answer.text
+    assert answer.found is None and answer.confidence is None  # no signal, no "unsure" check
+    assert invented.abstained and invented.dropped, "a reply the sources do not hold is still declined"
+    assert f"abstention: {ABSTAIN_WITHOUT_LOGPROBS}" in doctor.output, doctor.output
+
+
+def test_with_log_probabilities_an_unsure_found_step_declines_before_any_reply(seed_settings: Settings) -> None:
+    from qa.endpoint import ABSTAIN_WITH_LOGPROBS, abstention_rule
+
+    with FakeLLM("ok", reply="Zhao Leji will head the delegation [1].", found=0.2).running() as fake:
+        answer = answerer_for(seed_settings, fake).ask("Who leads the Chinese delegation?")
+        streamed = fake.streamed
+    assert answer.abstained and answer.found == pytest.approx(0.2) and streamed == 0
+    assert abstention_rule(answer.found) == ABSTAIN_WITH_LOGPROBS
+
+
 def test_a_follow_up_is_rewritten_before_retrieval(seed_settings: Settings) -> None:
     with FakeLLM("ok", reply="Until when will the Chinese delegation stay in North Korea?").running() as fake:
         answerer = answerer_for(seed_settings, fake)
@@ -109,6 +144,23 @@ def test_a_follow_up_is_rewritten_before_retrieval(seed_settings: Settings) -> N
     assert standalone == "Until when will the Chinese delegation stay in North Korea?"
     conversation = fake.requests[0]["messages"][1]["content"]
     assert "Who leads the Chinese delegation?" in conversation and "And until when?" in conversation
+
+
+def test_a_follow_up_is_judged_once_on_the_way_to_its_answer(
+    seed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a question refers back is decided once per answer (it was decided twice: once to
+    say "Rewriting…", once more to rewrite)."""
+    decided: list[str] = []
+    judge = Answerer.needs_rewrite
+    monkeypatch.setattr(Answerer, "needs_rewrite", staticmethod(lambda q, h: decided.append(q) or judge(q, h)))
+    replies = ["Until when will the Chinese delegation stay in North Korea?", "Until Saturday [1]."]
+    with FakeLLM("ok", reply=replies).running() as fake:
+        events = list(
+            answerer_for(seed_settings, fake).stream("And until when?", [("Who leads it?", "Zhao Leji [1].")])
+        )
+    assert any(isinstance(e, Status) and e.text.startswith("Rewriting") for e in events)
+    assert decided == ["And until when?"]
 
 
 def test_a_self_contained_question_is_not_rewritten(seed_settings: Settings) -> None:

@@ -413,6 +413,11 @@ def doctor_command(settings: Settings, model: str | None, base_url: str | None) 
     ok, detail, seconds = llm.check()
     healthy &= ok
     click.echo(f" {'ok' if ok else 'FAILED'} ({detail}; {seconds:.1f} s)")
+    if ok:
+        from qa.endpoint import abstention_rule
+
+        found = llm.yes_probability([{"role": "user", "content": "Is water wet? Answer Yes or No."}])
+        click.echo(f"abstention: {abstention_rule(found)}")
     if not healthy:
         sys.exit(1)
 
