@@ -29,6 +29,7 @@ from qa.evidence import Source
 from qa.forms import question_form
 from qa.llm import LLMError
 from qa.passages import Passage
+from qa.shapes import Hit, checked_answer, hit
 
 RESULTS = "results.jsonl"
 
@@ -67,16 +68,10 @@ def run_questions(
     return rows
 
 
-def _shown(passage: Passage) -> dict[str, Any]:
-    """A passage as the model was shown it: its text and span, and its article's dateline."""
-    return {
-        "article_id": passage.article_id,
-        "start": passage.start,
-        "end": passage.end,
-        "text": passage.text,
-        "publisher": passage.publisher,
-        "published": passage.published,
-    }
+def _shown(passage: Passage) -> Hit:
+    """A passage as the model was shown it: its one machine shape (``qa.shapes.Hit``), which
+    holds its text and span and its article's publisher and date (``evals.record`` replays it)."""
+    return hit(passage)
 
 
 def source_checks(question: Question, cited: set[str], abstained: bool) -> dict[str, Any]:
@@ -137,6 +132,7 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         if verdict and not verdict.abstain
         else 0
     )
+    checked = checked_answer(answer)  # the answer's one machine shape; the row adds the eval's fields
     row.update(
         standalone_question=answer.standalone_question,
         answer=answer.text,
@@ -145,10 +141,8 @@ def evaluate_one(answerer: Answerer, question: Question, retrieval_only: bool) -
         raw=answer.raw,
         dropped=answer.dropped,
         sentences=[{"text": s.text, "citations": list(s.citations), "state": str(s.state)} for s in answer.sentences],
-        citations=[
-            {"number": c.number, "article_id": c.article_id, "start": c.start, "end": c.end, "quote": c.quote}
-            for c in answer.citations
-        ],
+        citations=checked["citations"],
+        disagreement=checked["disagreement"],
         sources=[
             {
                 "number": s.number,

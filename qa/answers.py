@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from index.settings import Settings
 from qa.citations import Check, CheckedSentence, Verdict, Verifier, answer_confidence
@@ -24,6 +24,9 @@ from qa.llm import LLM, Deadline, LLMError, Usage
 from qa.passages import Passage
 from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
 from qa.question_time import about_time, read_question_time, search_in_time
+
+if TYPE_CHECKING:
+    from qa.shapes import CheckedAnswer
 from qa.retriever import RELEVANT_COSINE, Filters, Retriever
 from qa.second_chance import second_chance_sources
 
@@ -68,22 +71,6 @@ class Citation:
     @property
     def url(self) -> str:
         return self.passage.url
-
-    def to_dict(self) -> dict[str, Any]:
-        """For JSON readers: the article's fields read from the passage, and the passage by its
-        rank (``passage``) in the answer's ``passages``."""
-        return {
-            "number": self.number,
-            "article_id": self.article_id,
-            "title": self.title,
-            "publisher": self.publisher,
-            "published": self.published,
-            "url": self.url,
-            "start": self.start,
-            "end": self.end,
-            "quote": self.quote,
-            "passage": self.passage.rank,
-        }
 
 
 @dataclass(frozen=True)
@@ -139,10 +126,12 @@ class Answer:
     """Where the cited sources give different figures for what was asked, each side (the answer
     states them all: ``qa.disagreement``); empty when they agree."""
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["citations"] = [c.to_dict() for c in self.citations]
-        return data
+    def to_dict(self) -> CheckedAnswer:
+        """The answer as programs receive it (``qa.shapes.CheckedAnswer``, the one machine shape of
+        an answer: ``citeqa ask --json``, the web API and MCP give the same)."""
+        from qa.shapes import checked_answer
+
+        return checked_answer(self)
 
 
 @dataclass(frozen=True)

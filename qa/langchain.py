@@ -32,6 +32,6 @@ class CiteqaRetriever(BaseRetriever):
 
 
 def to_document(passage: Passage) -> Document:
-    metadata: dict[str, Any] = passage.to_dict()
+    metadata: dict[str, Any] = dict(passage.to_dict())  # the passage's one machine shape, less its text
     text = metadata.pop("text")
     return Document(page_content=text, metadata=metadata, id=f"{passage.article_hash}:{passage.start}-{passage.end}")

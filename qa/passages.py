@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from index.errors import CiteqaError
+
+if TYPE_CHECKING:
+    from qa.shapes import Hit
 
 
 class RetrievalError(CiteqaError):
@@ -63,8 +66,8 @@ class Passage:
     (else article id): every other article of the story the index knows, and the passages
     ``qa.copies.merge_copies`` folded into this one."""
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["chunk_ids"] = list(self.chunk_ids)
-        data["copies"] = list(self.copies)
-        return data
+    def to_dict(self) -> Hit:
+        """The passage as programs receive it (``qa.shapes.Hit``, the one machine shape of a passage)."""
+        from qa.shapes import hit
+
+        return hit(self)

@@ -32,9 +32,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def session_run(home: Path, script) -> Any:
-    """Start `citeqa mcp` as an MCP host would, open a session, and run ``script(session)``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_BASE_URL", "CITEQA_CHROMA_URL")}
+def session_run(home: Path, script, **settings: str) -> Any:
+    """Start `citeqa mcp` as an MCP host would (``settings``: more of its environment), open a
+    session, and run ``script(session)``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_BASE_URL", "CITEQA_CHROMA_URL")} | settings
     server = StdioServerParameters(command=CITEQA, args=["--home", str(home), "mcp"], env=env)
 
     async def main() -> Any:
@@ -131,3 +132,29 @@ def test_ask_gives_the_checked_answer_with_citations_and_reports_progress_in_wor
         assert f"[{citation['number']}]" in answer["text"]
     assert progress[0] == "Searching the articles…"
     assert any(message.startswith("Reading ") and " from " in message for message in progress), progress
+
+
+def test_ask_over_mcp_and_citeqa_ask_json_give_one_shape_for_the_same_answer(home: Path) -> None:
+    """One machine shape for an answer (``qa.shapes.CheckedAnswer``): the same fields and values
+    from MCP's ``ask`` and from ``citeqa ask --json``, for one reply of one endpoint."""
+    from click.testing import CliRunner
+
+    from tests.fake_llm import FakeLLM
+    from ui.cli import main
+
+    question = "Who leads the delegation?"
+
+    async def script(session: ClientSession) -> Any:
+        return await session.call_tool("ask", {"question": question})
+
+    with FakeLLM("ok", reply="Zhao Leji will head the delegation [1].").running() as fake:
+        endpoint = {"OPENAI_BASE_URL": fake.base_url, "CITEQA_MODEL": "fake"}
+        over_mcp = structured(session_run(home, script, **endpoint))
+        run = CliRunner().invoke(main, ["--home", str(home), "ask", question, "--json"], env=endpoint)
+    assert run.exit_code == 0, run.output
+    from_cli = json.loads(run.stdout)
+    assert not from_cli["abstained"] and "Zhao Leji" in from_cli["text"]
+    assert set(from_cli) == set(over_mcp)
+    assert [set(c) for c in from_cli["citations"]] == [set(c) for c in over_mcp["citations"]]
+    assert [set(p) for p in from_cli["passages"]] == [set(p) for p in over_mcp["passages"]]
+    assert from_cli == over_mcp

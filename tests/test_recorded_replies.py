@@ -83,8 +83,8 @@ def test_the_answer_to_a_disagreement_cites_each_side_and_the_chat_marks_it(case
     from index.embeddings import shared_embedder
     from qa.answers import compose_answer
     from qa.disagreement import disputed_sides
+    from qa.shapes import checked_answer
     from ui.render import answer_html
-    from ui.shapes import checked_answer
 
     sources = replayed_sources(case)
     verdict = Verifier().verify(case["raw"], case["question"], sources)

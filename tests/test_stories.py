@@ -162,7 +162,7 @@ def test_search_gives_a_story_one_place_naming_the_other_outlets_and_every_copy_
     copies = set(PICKED[:3])
     assert sum(p["article_id"] in copies for p in by_story) == 1
     (kept,) = [p for p in by_story if p["article_id"] in copies]
-    assert set(kept["copies"]) == {"Northern Wire", "Harbour Post", "Coastline Daily"} - {kept["publisher"]}
+    assert set(kept["also"]) == {"Northern Wire", "Harbour Post", "Coastline Daily"} - {kept["publisher"]}
     shown = [p for p in every if p["article_id"] in copies]
     assert len(shown) == 3 and len({p["story"] for p in shown}) == 1 and shown[0]["story"] == kept["story"]
 

@@ -25,8 +25,8 @@ from qa.answers import Answer, Answerer, Done, Retrieved, Status, Token
 from qa.llm import LLMError
 from qa.question_time import parse_as_of
 from qa.retriever import Filters, checked_k
+from qa.shapes import CheckedAnswer, Hit, checked_answer, hit
 from ui import render
-from ui.shapes import CheckedAnswer, Hit, checked_answer, hit
 from ui.uploads import UploadResult, fetch_and_index, store_and_index
 
 T = TypeVar("T")

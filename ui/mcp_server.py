@@ -29,7 +29,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 
 from index.errors import CiteqaError
 from index.settings import Settings
-from ui.shapes import Article, CheckedAnswer, Hit, checked_answer, hit
+from qa.shapes import Article, CheckedAnswer, Hit, checked_answer, hit
 
 T = TypeVar("T")
 

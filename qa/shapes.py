@@ -1,6 +1,11 @@
-"""What citeqa's front doors hand to other programs, as named shapes (TypedDicts): the MCP
-server's tool results and the web app's API (``/ask``, ``/search``) are the same records, so an
-agent and a script see one format, with an output schema for each.
+"""What citeqa hands to other programs, as named shapes (TypedDicts): one for a passage (``Hit``)
+and one for an answer (``CheckedAnswer``), whichever door a program comes through. ``citeqa
+search --json`` and ``citeqa ask --json``, the web app's API (``/search``, ``/ask``), the MCP
+server's tools and the LangChain retriever's metadata are these records, and the eval's result rows
+hold them (adding their own fields around them), so an agent, a script and a report read one format.
+
+Before, an answer reached programs in three shapes and a passage in four: the CLI's JSON and MCP's
+differed for the same answer (issue 28). They live in ``qa/`` so that ``evals/`` can use them.
 """
 
 from __future__ import annotations
@@ -47,17 +52,25 @@ class InStory(ArticleSpan):
 
 
 class Hit(InStory):
-    """One passage: ``text`` is exactly the article's characters ``[start, end)``."""
+    """One passage: ``text`` is exactly the article's characters ``[start, end)``; ``rank`` from 1;
+    ``score`` the fused score (0 unrelated, 1 the best a passage can score), ``dense_score`` the
+    cosine of its best chunk and ``lexical_score`` its BM25 score (None when that search did not
+    find it)."""
 
     text: str
+    rank: int
     score: float
+    dense_score: float | None
+    lexical_score: float | None
 
 
 class CitedSpan(InStory):
-    """Citation ``[number]`` of an answer: ``quote`` is exactly the article's ``[start, end)``."""
+    """Citation ``[number]`` of an answer: ``quote`` is exactly the article's ``[start, end)``,
+    inside the answer's passage of rank ``passage``."""
 
     number: int
     quote: str
+    passage: int
 
 
 class Disputed(TypedDict):
@@ -69,15 +82,23 @@ class Disputed(TypedDict):
 
 
 class CheckedAnswer(TypedDict):
+    """An answer after its checks: every ``[n]`` in ``text`` is ``citations``' number ``n``."""
+
     question: str
     text: str
     """The answer with [n] markers, or "The articles don't say." when it abstains."""
     abstained: bool
     reason: str
+    """Why it abstained ("" for an answer)."""
     citations: list[CitedSpan]
     disagreement: list[Disputed]
     """Where the cited sources give different figures for what was asked, each side (the answer
     states them all); empty when they agree."""
+    time_scope: str
+    """The time the question named, as searched ("last week (26 October 2026 to 4 November
+    2026)"); "" when it named none."""
+    passages: list[Hit]
+    """What retrieval found (under an abstention, the closest passages)."""
 
 
 class Article(ArticleSpan):
@@ -107,7 +128,14 @@ def _in_story(item: Passage | Citation) -> InStory:
 
 
 def hit(passage: Passage) -> Hit:
-    return Hit(**_in_story(passage), text=passage.text, score=float(passage.fused_score))
+    return Hit(
+        **_in_story(passage),
+        text=passage.text,
+        rank=passage.rank,
+        score=float(passage.fused_score),
+        dense_score=passage.dense_score,
+        lexical_score=passage.lexical_score,
+    )
 
 
 def checked_answer(answer: Answer) -> CheckedAnswer:
@@ -116,6 +144,10 @@ def checked_answer(answer: Answer) -> CheckedAnswer:
         text=answer.text,
         abstained=answer.abstained,
         reason=answer.reason,
-        citations=[CitedSpan(**_in_story(c), number=c.number, quote=c.quote) for c in answer.citations],
+        citations=[
+            CitedSpan(**_in_story(c), number=c.number, quote=c.quote, passage=c.passage.rank) for c in answer.citations
+        ],
         disagreement=[Disputed(number=d.number, publisher=d.publisher, words=d.words) for d in answer.disagreement],
+        time_scope=answer.time_scope,
+        passages=[hit(p) for p in answer.passages],
     )
