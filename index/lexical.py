@@ -38,6 +38,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -47,7 +48,7 @@ from index import stories
 from index.records import ChunkFilter, ChunkMeta, StoredChunk
 from index.store import Store
 
-__all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "tokenize"]
+__all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "query_terms", "tokenize"]
 
 FORMAT_VERSION = 5
 DATABASE = f"lexical-v{FORMAT_VERSION}.sqlite3"
@@ -91,9 +92,17 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
+@lru_cache(maxsize=256)
+def query_terms(query: str) -> tuple[str, ...]:
+    """A query's terms (``tokenize``), remembered: a question is tokenised once though the BM25
+    search, the scores of the dense search's chunks, a wider second search and the evidence step
+    all read its terms (it was tokenised four or more times)."""
+    return tuple(tokenize([query])[0])
+
+
 def _match(query: str) -> str | None:
     """The FTS5 query for any of the query's terms (each quoted, so no term reads as an operator)."""
-    terms = list(dict.fromkeys(tokenize([query])[0]))
+    terms = list(dict.fromkeys(query_terms(query)))
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms) or None
 
 

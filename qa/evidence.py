@@ -59,7 +59,7 @@ import numpy as np
 
 from index.dates import reader_date
 from index.embeddings import MiniLMEmbedder
-from index.lexical import tokenize
+from index.lexical import query_terms, tokenize
 from index.metadata import date_bounds
 from index.relative_dates import resolve_relative_dates
 from index.sentences import split_sentences
@@ -154,12 +154,14 @@ def _sentences(passage: Passage, skip: Sequence[tuple[int, int]] = ()) -> list[t
 def _further(ask: str, passages: Sequence[Passage], articles: Sequence[Passage]) -> list[tuple[Passage, int, int, str]]:
     """Sentences of the retrieved articles outside their retrieved passages that share a word with
     the ask: the most ``FURTHER_MOST`` by shared words, then by place in the article."""
-    asked = set(tokenize([ask])[0])
+    asked = set(query_terms(ask))
     scored = []
     for article in articles:
         spans = [(p.start, p.end) for p in passages if p.article_id == article.article_id]
-        for candidate in _sentences(article, spans):
-            shared = len(asked & set(tokenize([candidate[3]])[0]))
+        candidates = _sentences(article, spans)
+        terms = tokenize([c[3] for c in candidates]) if candidates else []
+        for candidate, words in zip(candidates, terms, strict=True):
+            shared = len(asked & set(words))
             if shared:
                 scored.append((-shared, article.rank, candidate[1], candidate))
     chosen = [candidate for *_key, candidate in sorted(scored, key=lambda item: item[:3])[:FURTHER_MOST]]
@@ -203,12 +205,13 @@ def select_sources(
     if not candidates:
         return []
     weighted = [(question, 1.0)] if ask == question else [(question, 1 - ASK_WEIGHT), (ask, ASK_WEIGHT)]
-    vectors = embedder.embed([text for text, _weight in weighted] + [c[3] for c in candidates])
-    words = [set(tokenize([c[3]])[0]) for c in candidates]
+    # The question's vector and terms are those the search computed (each once a question).
+    vectors = embedder.embed([c[3] for c in candidates])
+    words = [set(terms) for terms in tokenize([c[3] for c in candidates])]
     relevance = np.zeros(len(candidates))
-    for n, (text, weight) in enumerate(weighted):
-        cosine = vectors[len(weighted) :] @ vectors[n]
-        asked = set(tokenize([text])[0])
+    for text, weight in weighted:
+        cosine = vectors @ embedder.embed_query(text)
+        asked = set(query_terms(text))
         overlap = np.array([len(asked & w) / max(1, len(asked)) for w in words])
         relevance += weight * (0.5 * cosine + 0.5 * overlap)
     # The prior is the article's: its passages and further sentences share the rank of its best passage.

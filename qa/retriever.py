@@ -194,7 +194,7 @@ class Retriever:
             # the GIL): the two searches overlap instead of adding up.
             best = self._lanes.submit(lexical.top, query, pool, where) if lexical is not None else None
             if vector is None:
-                vector = self.embedder.embed([query])[0]
+                vector = self.embedder.embed_query(query)
             found = 0
             if mode != "lexical":
                 found = max(found, self._dense_candidates(vector, where, candidates, pool, lexical))

@@ -163,6 +163,31 @@ def test_a_follow_up_is_judged_once_on_the_way_to_its_answer(
     assert decided == ["And until when?"]
 
 
+def test_a_question_is_embedded_once_and_tokenised_once_on_the_way_to_its_answer(
+    seed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search, the BM25 scores of the dense search's chunks and the evidence step all need the
+    question's vector and terms: each is computed once (the question was embedded twice and
+    tokenised four times)."""
+    import bm25s
+
+    from index.embeddings import MiniLMEmbedder
+
+    embedded: list[str] = []
+    tokenised: list[str] = []
+    embed, tokenize = MiniLMEmbedder.embed, bm25s.tokenize
+    monkeypatch.setattr(
+        MiniLMEmbedder, "embed", lambda self, texts, *a, **k: embedded.extend(texts) or embed(self, texts, *a, **k)
+    )
+    monkeypatch.setattr(bm25s, "tokenize", lambda texts, *a, **k: tokenised.extend(texts) or tokenize(texts, *a, **k))
+    question = "Which official heads the delegation that China is sending to North Korea?"
+    with FakeLLM("ok", reply="Zhao Leji will head the delegation [1].").running() as fake:
+        answer = answerer_for(seed_settings, fake).ask(question)
+    assert not answer.abstained, answer.reason
+    assert embedded.count(question) == 1, embedded
+    assert tokenised.count(question) == 1
+
+
 def test_a_self_contained_question_is_not_rewritten(seed_settings: Settings) -> None:
     with FakeLLM("ok", reply="unused").running() as fake:
         answerer = answerer_for(seed_settings, fake)
