@@ -48,7 +48,7 @@ from index import stories
 from index.records import ChunkFilter, ChunkMeta, StoredChunk
 from index.store import Store
 
-__all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "query_terms", "tokenize"]
+__all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "query_terms", "shared_lexical", "tokenize"]
 
 FORMAT_VERSION = 5
 DATABASE = f"lexical-v{FORMAT_VERSION}.sqlite3"
@@ -431,3 +431,16 @@ def cache_folder(store: Store) -> Path:
         else "local"
     )
     return Path(settings.store.home) / "bm25" / where / settings.store.collection
+
+
+_caches: dict[int, tuple[Store, LexicalCache]] = {}
+_caches_lock = threading.Lock()
+
+
+def shared_lexical(store: Store) -> LexicalCache:
+    """This process's lexical cache over ``store``, built on first use (two caches over one
+    database would each sync it); the store is held with it, so its id names it for good."""
+    with _caches_lock:
+        if id(store) not in _caches:
+            _caches[id(store)] = (store, LexicalCache(store, cache_folder(store)))
+        return _caches[id(store)][1]

@@ -25,10 +25,10 @@ from index.articles import Article, LoadFailure, estimate_articles, find_files, 
 from index.chunking import Chunk, Chunker
 from index.embeddings import MiniLMEmbedder, shared_embedder
 from index.feed_stamps import FeedStamps
-from index.lexical import LexicalCache, cache_folder
+from index.lexical import LexicalCache, shared_lexical
 from index.records import StoredArticle
 from index.settings import Settings
-from index.store import NewArticle, Store
+from index.store import NewArticle, Store, shared_store
 from index.web import FETCH_TIMEOUT_S, FeedItem, fetch_address, fetch_article, fetch_feed, is_url
 
 WINDOW_CHUNKS = 1024  # embedded together, sorted by length, and committed in one write
@@ -104,12 +104,13 @@ class Indexer:
         *,
         lexical: LexicalCache | None = None,
     ):
-        """Pass the process's shared ``store`` and ``lexical`` cache (``qa.parts`` does)."""
+        """Parts not passed are the process's own for these settings (``shared_store``,
+        ``shared_lexical``, ``shared_embedder``): never a second copy."""
         self.settings = settings
-        self.store = store or Store(settings)
+        self.store = store or shared_store(settings)
         self.embedder = embedder or shared_embedder()
         self.chunker = Chunker(self.embedder.count_tokens)
-        self.lexical = lexical or LexicalCache(self.store, cache_folder(self.store))
+        self.lexical = lexical or shared_lexical(self.store)
 
     def index_paths(
         self,

@@ -38,7 +38,7 @@ from index.embeddings import CiteqaEmbeddingFunction
 from index.errors import CiteqaError
 from index.folder_lock import FolderLock
 from index.records import PUBLISHER_KEY, ArticleFields, ChunkFilter, ChunkMeta, StoredArticle, StoredChunk
-from index.settings import Settings
+from index.settings import Settings, StoreSettings
 
 BATCH = 5000
 """Records read by id in one request."""
@@ -461,3 +461,18 @@ class Store:
             for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
                 found[record_id] = StoredArticle.from_chroma(record_id, meta)
         return found
+
+
+_stores: dict[StoreSettings, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def shared_store(settings: Settings) -> Store:
+    """This process's ``Store`` for ``settings.store`` (its data folder, server and collection),
+    built on first use. A part not handed a store takes this one (``Indexer(settings)``,
+    ``Retriever(settings)``), so a process holds one store and one lexical cache per collection
+    whichever constructors it calls; ``qa.parts`` takes its store from here too."""
+    with _stores_lock:
+        if settings.store not in _stores:
+            _stores[settings.store] = Store(settings)
+        return _stores[settings.store]

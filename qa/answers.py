@@ -20,7 +20,7 @@ from qa.disagreement import Side, disputed_sides, missing_side
 from qa.endpoint import ChatModel
 from qa.evidence import Source, select_sources
 from qa.forms import SYNTHESIS_MAX_SENTENCES, Form, question_form
-from qa.llm import LLM, Deadline, LLMError, Usage
+from qa.llm import Deadline, LLMError, Usage
 from qa.passages import Passage
 from qa.prompt import ANSWER_PREFIX, FOUND_PREFIX, build_messages, build_rewrite_messages, with_reply_start
 from qa.question_time import about_time, read_question_time, search_in_time
@@ -189,10 +189,13 @@ class Answerer:
         llm: ChatModel | None = None,
         verifier: Verifier | None = None,
     ) -> None:
-        """``llm`` is any ``qa.endpoint.ChatModel`` (default: ``qa.llm.LLM`` on the configured endpoint)."""
+        """``llm`` is any ``qa.endpoint.ChatModel``. Parts not passed are the process's own for
+        these settings (``qa.parts``): never a second retriever, store or model client."""
+        from qa.parts import parts_for  # the composition root builds Answerers too
+
         self.settings = settings or Settings.from_env()
-        self.retriever = retriever or Retriever(self.settings)
-        self.llm: ChatModel = llm or LLM(self.settings)
+        self.retriever = retriever or parts_for(self.settings).retriever
+        self.llm: ChatModel = llm or parts_for(self.settings).llm
         self.verifier = verifier or Verifier()
 
     def ask(

@@ -13,6 +13,12 @@ What is built, and what shares what::
               │                                              └─ Retriever (qa/)
               └─ LLM (the configured endpoint, or the machine's embedded model) ── Answerer(Retriever, LLM)
 
+A constructor called without its parts takes these same ones, never a copy: ``Indexer(settings)``
+and ``Retriever(settings)`` take the process's store and lexical cache for those settings
+(``index.store.shared_store``, ``index.lexical.shared_lexical``: the index layer's half of this
+root, since ``index/`` must not import ``qa/``), and ``Answerer(settings)`` takes this module's
+retriever and LLM. ``tests/test_parts.py`` fails on a second build.
+
 Where a new part goes: a reranker is built here and handed to the ``Retriever``; a new front door
 calls ``parts_for(settings)``; a new setting is read in ``index/settings.py`` and used here. Each
 part is built on first use, so ``citeqa search`` never starts a model and ``citeqa articles``
@@ -27,10 +33,10 @@ import threading
 from functools import cached_property
 
 from index.embeddings import MiniLMEmbedder, shared_embedder
-from index.lexical import LexicalCache, cache_folder
+from index.lexical import LexicalCache, shared_lexical
 from index.pipeline import Indexer
 from index.settings import Settings
-from index.store import Store
+from index.store import Store, shared_store
 from qa.answers import Answerer
 from qa.llm import LLM
 from qa.retriever import Retriever
@@ -50,7 +56,7 @@ class Parts:
     @cached_property
     def store(self) -> Store:
         with self._lock:
-            return Store(self.settings)
+            return shared_store(self.settings)
 
     @cached_property
     def embedder(self) -> MiniLMEmbedder:
@@ -59,7 +65,7 @@ class Parts:
     @cached_property
     def lexical(self) -> LexicalCache:
         with self._lock:
-            return LexicalCache(self.store, cache_folder(self.store))
+            return shared_lexical(self.store)
 
     @cached_property
     def indexer(self) -> Indexer:

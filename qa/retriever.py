@@ -22,11 +22,11 @@ from typing import Literal
 import numpy as np
 
 from index.embeddings import MiniLMEmbedder, shared_embedder
-from index.lexical import LexicalCache, LexicalIndex, cache_folder
+from index.lexical import LexicalCache, LexicalIndex, shared_lexical
 from index.metadata import date_bounds
 from index.records import ChunkFilter, ChunkMeta, StoredArticle
 from index.settings import Settings
-from index.store import Store
+from index.store import Store, shared_store
 from qa.passages import BadFilterError, BadLimitError, EmptyIndexError, EmptyQueryError, Passage
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -153,9 +153,10 @@ class Retriever:
         alpha: float = ALPHA,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self.store = store or Store(self.settings)
+        # Parts not passed are the process's own for these settings: never a second copy.
+        self.store = store or shared_store(self.settings)
         self.embedder = embedder or shared_embedder()
-        self.lexical = lexical or LexicalCache(self.store, cache_folder(self.store))
+        self.lexical = lexical or shared_lexical(self.store)
         self.per_article = per_article
         self.fusion = fusion
         self.alpha = alpha

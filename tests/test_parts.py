@@ -7,6 +7,8 @@ import dataclasses
 import threading
 from pathlib import Path
 
+import pytest
+
 from index.settings import Settings
 from qa.parts import parts_for
 
@@ -22,6 +24,40 @@ def test_equal_settings_get_the_same_parts_and_the_indexer_and_retriever_share_s
     assert parts.answerer.retriever is parts.retriever and parts.answerer.llm is parts.llm
     other = parts_for(settings.with_store(collection="other"))
     assert other is not parts and other.store is not parts.store
+
+
+def test_every_door_and_constructor_shares_one_store_one_lexical_cache_and_one_model_client(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built without their parts, the indexer, retriever and answerer take the process's own; the
+    composition root, the CLI and the retrieval eval get the same: a second build fails here."""
+    from click.testing import CliRunner
+
+    from index.lexical import LexicalCache
+    from index.pipeline import Indexer
+    from index.store import Store
+    from qa.answers import Answerer
+    from qa.llm import LLM
+    from qa.retriever import Retriever
+    from ui.cli import main
+
+    built: list[str] = []
+    for part in (Store, LexicalCache, LLM):
+        init = part.__init__
+        monkeypatch.setattr(
+            part,
+            "__init__",
+            lambda self, *a, _init=init, **k: built.append(type(self).__name__) or _init(self, *a, **k),
+        )
+    indexer, retriever, answerer = Indexer(settings), Retriever(settings, alpha=0.3), Answerer(settings)
+    parts = parts_for(settings)
+    assert indexer.store is retriever.store is answerer.retriever.store is parts.store
+    assert indexer.lexical is retriever.lexical is parts.lexical
+    assert answerer.llm is parts.llm and answerer.retriever is parts.retriever
+    indexer.index_paths([corpus])
+    run = CliRunner().invoke(main, ["--home", str(settings.store.home), "search", "bridge", "--json"])
+    assert run.exit_code == 0, run.output
+    assert sorted(built) == ["LLM", "LexicalCache", "Store"]
 
 
 def test_reading_the_store_builds_nothing_else(tmp_path: Path, settings: Settings) -> None:
