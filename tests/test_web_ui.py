@@ -93,9 +93,11 @@ def wait_for_answer(page, count: int) -> str:
 def test_an_answer_shows_progress_in_words_then_the_checked_answer_and_never_takes_text_back(page) -> None:
     page.evaluate(RECORD_ANSWERS)
     ask(page, "Who will head the Chinese delegation to North Korea?")
-    page.wait_for_function("() => (document.querySelector('#cq-chat')?.innerText || '').includes('Reading 4 sources')")
-    # Typing while the answer is written: the text stays, and sending it is refused with a message.
     box = page.locator("#cq-question textarea")
+    box.press_sequentially("And until")  # typed at once: the box used to empty late and wipe this
+    page.wait_for_function("() => (document.querySelector('#cq-chat')?.innerText || '').includes('Reading 4 sources')")
+    assert box.input_value() == "And until"
+    # Typing while the answer is written: the text stays, and sending it is refused with a message.
     box.fill("And until when will he stay?")
     box.press("Enter")
     page.get_by_text("An answer is still being written").wait_for()

@@ -37,6 +37,11 @@ EXAMPLES = [
     "When did Xi Jinping last visit Pyongyang?",
 ]
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
+SEND_NOW = "(question, busy) => busy ? [question, question] : ['', question]"
+"""Runs in the browser on Enter or "Ask": the question box empties at once and the question goes on
+to ``take_question``. The box used to empty when the server's reply came back, up to a second
+later (0.6 s seen in Chromium), wiping whatever the reader had started typing meanwhile. While an
+answer is being written (the page's busy mark is set) the box keeps the question: it is refused."""
 SCROLL_TO_CITATION = (
     "() => { setTimeout(() => document.getElementById('cq-cited')?.scrollIntoView({block: 'center'}), 150); }"
 )
@@ -52,20 +57,22 @@ class ChatApp:
 
     # ---- chat ----------------------------------------------------------------------------
 
-    def take_question(self, message: str, busy: bool) -> tuple[Any, str | None, bool]:
-        """The first, instant step of a question: (question box, question to answer, busy).
+    def take_question(self, message: str, busy: bool) -> tuple[Any, str | None, bool, Any]:
+        """The server's step of a question the page has sent (``SEND_NOW`` emptied the box
+        already): (question box, question to answer, busy, the page's busy mark).
 
-        The box is emptied only when the question is taken. While an answer is being written a
-        new question is refused with a message and stays in the box, so nothing typed is lost."""
+        While an answer is being written a new question is refused with a message and stays in
+        the box (put back, should the page have emptied it before it learnt it was busy), so
+        nothing typed is lost; a question taken leaves the box to what the reader types next."""
         message = (message or "").strip()
         if not message:
-            return gr.skip(), None, busy
+            return gr.skip(), None, busy, gr.skip()
         if busy:
             gr.Warning(
                 "An answer is still being written. Your question stays in the box: send it when the answer is done."
             )
-            return gr.skip(), None, busy
-        return "", message, True
+            return message, None, busy, gr.skip()
+        return gr.skip(), message, True, "busy"
 
     def respond(
         self,
@@ -305,6 +312,14 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
                     label="Citation to open", elem_id="cq-open-ref", elem_classes="cq-offscreen", show_label=False
                 )
                 open_button = gr.Button("Open", elem_id="cq-open-button", elem_classes="cq-offscreen")
+                # The page's side of a question on its way (``SEND_NOW``): what was sent, and
+                # whether an answer is being written (read in the browser, set by the server).
+                sent_text = gr.Textbox(
+                    label="Question sent", elem_id="cq-sent", elem_classes="cq-offscreen", interactive=False
+                )
+                busy_mark = gr.Textbox(
+                    label="Answer being written", elem_id="cq-busy", elem_classes="cq-offscreen", interactive=False
+                )
         with gr.Tab("Articles"):
             status = gr.Markdown(chat_app.status(), elem_id="cq-status")
             files = gr.File(
@@ -331,20 +346,28 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
                 elem_id="cq-articles",
             )
 
-        answering = [
-            trigger(chat_app.take_question, [question, busy], [question, pending, busy], api_visibility="private").then(
+        answering = []
+        for trigger in (question.submit, ask.click):
+            sent = trigger(None, [question, busy_mark], [question, sent_text], js=SEND_NOW, api_visibility="private")
+            taken = sent.then(
+                chat_app.take_question,
+                [sent_text, busy],
+                [question, pending, busy, busy_mark],
+                api_visibility="private",
+            )
+            responding = taken.then(
                 chat_app.respond,
                 [pending, chatbot, turns, publishers, published_from, published_to, as_of],
                 [chatbot, turns, busy],
                 api_visibility="private",
                 concurrency_id="llm",
             )
-            for trigger in (question.submit, ask.click)
-        ]
+            responding.then(lambda busy: "busy" if busy else "", busy, busy_mark, api_visibility="private")
+            answering.append(responding)
         # Clearing clears everything: messages, follow-up memory, the open article, and an answer
         # still being written (cancelled, so that it cannot write the old conversation back).
-        cleared = ([], [], render.ARTICLE_HINT, None, False, "")
-        reset = [chatbot, turns, article, pending, busy, open_ref]
+        cleared = ([], [], render.ARTICLE_HINT, None, False, "", "")
+        reset = [chatbot, turns, article, pending, busy, open_ref, busy_mark]
         clear.click(lambda: cleared, None, reset, api_visibility="private", cancels=answering)
         chatbot.clear(lambda: cleared, None, reset, api_visibility="private", cancels=answering)
         open_button.click(chat_app.open_citation, [open_ref, turns], article, api_visibility="private").then(
