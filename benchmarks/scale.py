@@ -319,6 +319,12 @@ def main() -> None:
             print(f"hybrid search, no filter:        {percentiles(plain)}", flush=True)
             print(f"hybrid search, publisher filter: {percentiles(by_publisher)}", flush=True)
             print(f"hybrid search, date range:       {percentiles(by_date)}", flush=True)
+            listing = []
+            for _ in range(20):
+                started = time.perf_counter()
+                retriever.lexical.get().publishers()
+                listing.append(1000 * (time.perf_counter() - started))
+            print(f"the web chat's publisher list:   {percentiles(listing)}", flush=True)
 
             lexical_s, dense_s = visibility_delay(retriever, other, "v", size)
             print(f"another client's article found: by BM25 after {lexical_s:.1f} s, by dense after {dense_s:.2f} s")

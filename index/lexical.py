@@ -50,7 +50,7 @@ from index.store import Store
 
 __all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "query_terms", "shared_lexical", "tokenize"]
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 DATABASE = f"lexical-v{FORMAT_VERSION}.sqlite3"
 SYNC_BATCH_ARTICLES = 500
 """Articles whose chunks are read from Chroma in one request (and inserted in one transaction)."""
@@ -80,6 +80,7 @@ CREATE INDEX IF NOT EXISTS chunks_article_id ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_published_lo ON chunks(published_lo);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(tokens, tokenize = "unicode61 tokenchars '_'");
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS publishers (publisher TEXT PRIMARY KEY, articles INTEGER NOT NULL);
 """
 _META_COLUMNS = (
     'article_hash, article_id, title, publisher, published, published_lo, published_hi, chunk_index, start, "end"'
@@ -167,6 +168,13 @@ class LexicalIndex:
     def article_hashes(self) -> set[str]:
         with self._connection() as db:
             return {row[0] for row in db.execute("SELECT DISTINCT article_hash FROM chunks")}
+
+    def publishers(self) -> list[str]:
+        """The publishers of the indexed articles, by name: a list kept as articles come and go
+        (the web chat's narrowing panel read every article from Chroma for it)."""
+        with self._connection() as db:
+            names = [row[0] for row in db.execute("SELECT publisher FROM publishers WHERE articles > 0")]
+        return sorted(names, key=str.lower)
 
     def stories(self, article_hashes: Sequence[str]) -> dict[str, str]:
         """The story (``index.stories``) of each of these articles the index holds."""
@@ -284,6 +292,12 @@ class LexicalIndex:
             if cursor.rowcount:
                 db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (cursor.lastrowid, " ".join(terms)))
                 added += 1
+                if m.chunk_index == 0 and m.publisher:  # each article counted once, by its first chunk
+                    db.execute(
+                        "INSERT INTO publishers (publisher, articles) VALUES (?, 1) "
+                        "ON CONFLICT(publisher) DO UPDATE SET articles = articles + 1",
+                        (m.publisher,),
+                    )
         for article_hash, text in _article_texts(chunks).items():
             stories.add_article(db, article_hash, text)
         return added
@@ -292,6 +306,11 @@ class LexicalIndex:
     def remove_articles(db: sqlite3.Connection, article_hashes: Sequence[str]) -> None:
         """Delete every row of these articles (inside ``writing``)."""
         for article_hash in article_hashes:
+            sql = "SELECT publisher FROM chunks WHERE article_hash = ? AND chunk_index = 0"
+            row = db.execute(sql, (article_hash,)).fetchone()
+            if row is not None and row[0]:
+                db.execute("UPDATE publishers SET articles = articles - 1 WHERE publisher = ?", (row[0],))
+                db.execute("DELETE FROM publishers WHERE publisher = ? AND articles <= 0", (row[0],))
             db.execute(
                 "DELETE FROM terms WHERE rowid IN (SELECT rowid FROM chunks WHERE article_hash = ?)", (article_hash,)
             )

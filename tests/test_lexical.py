@@ -3,7 +3,10 @@ half an article, scores a given chunk as its own search does, and a search never
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from index.articles import Article
 from index.chunking import Chunk
@@ -80,3 +83,33 @@ def test_a_search_uses_the_index_it_has_while_another_writer_is_caught_up_in_the
     assert {meta.article_id for _id, meta, _score in cache.get().top("ferry timetables", 5)} == {"report-2"}
     # A second client on this machine shares the same index: it has nothing to build.
     assert LexicalCache(store, cache_folder(store)).sync().added_chunks == 0
+
+
+def test_the_publisher_list_follows_additions_and_deletions_without_reading_the_store(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web chat's publisher list comes from the lexical index's own count, kept as articles
+    come and go: drawing it reads no article from Chroma (it read them all)."""
+    from qa.parts import parts_for
+    from ui.app import ChatApp
+
+    parts = parts_for(settings)
+    extra = corpus / "more.json"
+    extra.write_text(
+        '[{"id": "a", "text": "Rates held at 4%.", "publisher": "Ledger"},'
+        ' {"id": "b", "text": "Rates cut to 3.75%.", "publisher": "Ledger"}]'
+    )
+    parts.indexer.index_paths([corpus])
+    app = ChatApp(parts.answerer, parts.indexer)
+    read: list[str] = []
+    articles = Store.articles
+    monkeypatch.setattr(Store, "articles", lambda self, *a, **k: read.append("articles") or articles(self, *a, **k))
+    stored = sorted({a.publisher for a in articles(parts.store).values() if a.publisher}, key=str.lower)
+    assert app.publisher_choices() == stored and "Ledger" in stored and read == []
+    parts.indexer.delete(["a"])
+    assert "Ledger" in app.publisher_choices()  # one of its two articles is left
+    parts.indexer.delete(["b"])
+    assert "Ledger" not in app.publisher_choices()
+    assert app.publisher_choices() == sorted(
+        {a.publisher for a in articles(parts.store).values() if a.publisher}, key=str.lower
+    )

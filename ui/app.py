@@ -186,8 +186,10 @@ class ChatApp:
         return table, self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
 
     def publisher_choices(self) -> list[str]:
-        """The publishers of the indexed articles, for the narrowing panel."""
-        return sorted({a.publisher for a in self.indexer.store.articles().values() if a.publisher}, key=str.lower)
+        """The publishers of the indexed articles, for the narrowing panel: the list the lexical
+        index keeps as articles come and go (reading every article from Chroma for it cost what
+        the whole collection costs, at every page load and upload)."""
+        return self.indexer.lexical.get().publishers()
 
     def articles_table(self) -> list[list[Any]]:
         articles = sorted(self.indexer.store.articles().values(), key=lambda a: a.id)
