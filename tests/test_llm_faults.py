@@ -22,7 +22,8 @@ def llm_for(base_url: str, timeout: float = 1.0) -> LLM:
 
 def test_a_healthy_endpoint_streams_the_reply() -> None:
     with FakeLLM("ok", reply="Zhao Leji heads it [1].").running() as fake:
-        pieces = list(llm_for(fake.base_url).stream(MESSAGES))
+        # A deadline that no healthy reply misses on a loaded machine (1 s failed under make check's workers).
+        pieces = list(llm_for(fake.base_url, timeout=10.0).stream(MESSAGES))
     assert len(pieces) > 1
     assert "".join(pieces).strip() == "Zhao Leji heads it [1]."
     assert fake.requests[0]["stream"] is True
