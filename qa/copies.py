@@ -20,11 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from index.metadata import date_bounds
 from qa.passages import Passage
 
-__all__ = ["SAME_STORY", "merge_copies", "same_story"]
+if TYPE_CHECKING:
+    from qa.retriever import Filters, Retriever
+
+__all__ = ["SAME_STORY", "merge_copies", "same_story", "search_by_story"]
 
 SAME_STORY = 0.8
 """Share of the shorter passage's word 4-grams found in the other for one story."""
@@ -71,4 +75,15 @@ def merge_copies(passages: Sequence[Passage]) -> list[Passage]:
         named = [name for p in story if p is not kept for name in (p.publisher or p.article_id, *p.copies)]
         others = dict.fromkeys([*kept.copies, *named])
         merged.append(replace(kept, rank=rank, copies=tuple(name for name in others if name != kept.publisher)))
+    return merged
+
+
+def search_by_story(retriever: Retriever, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
+    """The ``k`` best passages with each story once (``merge_copies``): when copies of one story
+    took several places, the search looks twice as far down so that ``k`` stories fill them. What
+    the web API's and MCP's ``search`` give by default, as ``citeqa search`` does."""
+    passages = retriever.search(query, k=k, filters=filters)
+    merged = merge_copies(passages)
+    if len(merged) < len(passages):
+        merged = merge_copies(retriever.search(query, k=2 * k, filters=filters))[:k]
     return merged

@@ -58,7 +58,15 @@ def test_the_server_lists_search_ask_and_get_article_with_their_inputs(home: Pat
 
     tools = {tool.name: tool for tool in session_run(home, script)}
     assert set(tools) == {"search", "ask", "get_article"}
-    assert set(tools["search"].inputSchema["properties"]) == {"query", "k", "publisher", "article_id", "since", "until"}
+    assert set(tools["search"].inputSchema["properties"]) == {
+        "query",
+        "k",
+        "publisher",
+        "article_id",
+        "since",
+        "until",
+        "by_story",
+    }
     assert tools["search"].inputSchema["required"] == ["query"]
     assert set(tools["get_article"].inputSchema["properties"]) == {"article_id", "start", "end"}
     assert "cites" in tools["ask"].description

@@ -177,6 +177,21 @@ def test_an_update_takes_the_place_of_its_first_version(indexed: Indexer) -> Non
     assert versions == ["weeks:nw-ferry-deal"]
 
 
+def test_the_web_apis_search_gives_a_story_one_place_unless_every_copy_is_asked_for(indexed: Indexer) -> None:
+    from qa.parts import parts_for
+    from ui.app import ChatApp
+
+    parts = parts_for(indexed.settings)
+    app = ChatApp(parts.answerer, parts.indexer)
+    query = "Islink ferry crews strike over night-shift pay"
+    by_story, every = app.api_search(query, 3), app.api_search(query, 3, by_story=False)
+    copies = set(PICKED[:3])
+    assert len(by_story) == 3 and sum(hit["article_id"] in copies for hit in by_story) == 1
+    [kept] = [hit for hit in by_story if hit["article_id"] in copies]
+    assert set(kept["also"]) == {"Northern Wire", "Harbour Post", "Coastline Daily"} - {kept["publisher"]}
+    assert sum(hit["article_id"] in copies for hit in every) >= 2
+
+
 def test_deleting_a_copy_takes_it_out_of_its_story_and_keeps_the_others_together(indexed: Indexer) -> None:
     index = indexed.lexical.index
     assert len(_story(index, *PICKED[:3])) == 1

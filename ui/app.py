@@ -22,6 +22,7 @@ from index.embeddings import MODEL_NAME as EMBEDDING_MODEL
 from index.errors import CiteqaError
 from index.pipeline import Indexer
 from qa.answers import Answer, Answerer, Done, Retrieved, Status, Token
+from qa.copies import search_by_story
 from qa.llm import LLMError
 from qa.question_time import parse_as_of
 from qa.retriever import Filters, checked_k
@@ -212,10 +213,13 @@ class ChatApp:
         with _as_api_error():
             return checked_answer(self.answerer.ask(question, as_of=parse_as_of(as_of)))
 
-    def api_search(self, query: str, k: int = 5) -> list[Hit]:
-        """Passages for a query, best first (k from 1 to 50), with their exact spans and scores."""
+    def api_search(self, query: str, k: int = 5, by_story: bool = True) -> list[Hit]:
+        """Passages for a query, best first (k from 1 to 50), with their exact spans and scores;
+        ``by_story``: one passage per story (copies and earlier versions named in ``also``)."""
         with _as_api_error():
-            return [hit(p) for p in self.answerer.retriever.search(query, k=checked_k(int(k)))]
+            retriever, k = self.answerer.retriever, checked_k(int(k))
+            passages = search_by_story(retriever, query, k) if by_story else retriever.search(query, k=k)
+            return [hit(p) for p in passages]
 
 
 @contextlib.contextmanager

@@ -60,23 +60,26 @@ def build_server(settings: Settings) -> FastMCP:
         article_id: list[str] | None = None,
         since: str | None = None,
         until: str | None = None,
+        by_story: bool = True,
     ) -> list[Hit]:
         """Passages of the indexed news articles for a query, best first (hybrid dense + BM25).
 
         k: how many (1 to 50). publisher: only these publishers. article_id: only these articles.
         since / until: publication date bounds, YYYY, YYYY-MM or YYYY-MM-DD (undated articles are left out).
+        by_story: one passage per story (a syndicated copy or an earlier version gives its place to
+        the newest, which lists the other outlets in `also`); false: every copy in its own place.
         """
 
         def run() -> list[Hit]:
-            from qa.retriever import checked_k
+            from qa.copies import search_by_story
+            from qa.retriever import Filters, checked_k
 
-            passages = parts().retriever.search(
-                query,
-                k=checked_k(k),
-                publishers=publisher or (),
-                article_ids=article_id or (),
-                published_from=since,
-                published_to=until,
+            filters = Filters(tuple(publisher or ()), tuple(article_id or ()), since, until)
+            retriever = parts().retriever
+            passages = (
+                search_by_story(retriever, query, checked_k(k), filters)
+                if by_story
+                else retriever.search(query, k=checked_k(k), filters=filters)
             )
             return [hit(p) for p in passages]
 
