@@ -55,7 +55,7 @@ test: install browser $(AXE)
 check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -m "not llm and not browser" -n 4
+	$(BIN)/pytest -m "not llm and not browser" -n auto
 
 # The seed set, two quiz-style sets (a scene, then the question, as news quizzes ask) and the dated news set, with the
 # embedded model; fails when a score falls under the floor set from measured figures, about two

@@ -31,17 +31,19 @@ ROOT = Path(__file__).resolve().parent.parent
 # Writes articles with made-up vectors (no model), many small batches, so two writers interleave.
 _WRITER = textwrap.dedent(
     """
-    import dataclasses, sys, time
+    import dataclasses, os, sys, time
     import numpy as np
     from index.articles import Article
     from index.chunking import Chunk
     from index.settings import Settings
     from index.store import NewArticle, Store
 
-    home, tag, batches, size, start_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+    home, tag, batches, size, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     settings = Settings.from_env().with_store(home=home, chroma_url=None)
     store = Store(settings)
-    time.sleep(max(0.0, start_at - time.time()))  # both writers start writing at the same moment
+    open(f"{go}.{tag}", "w").close()  # ready
+    while not os.path.exists(go):  # both writers start writing at the same moment
+        time.sleep(0.01)
     rng = np.random.default_rng(abs(hash(tag)) % 2**32)
     for b in range(batches):
         items = []
@@ -72,7 +74,7 @@ def _spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[st
 
 def _every_chunk_has_its_vector(store: Store) -> None:
     articles = store.articles()
-    ids = [chunk.id for h in articles for chunk in store.article_chunks(h)]
+    ids = [chunk.id for chunk in store.all_chunks()]  # read by id, a thousand articles a request
     assert len(ids) == sum(a.chunk_count for a in articles.values())
     vectors = store.chunk_vectors(ids)
     assert set(vectors) == set(ids)
@@ -84,9 +86,13 @@ def _every_chunk_has_its_vector(store: Store) -> None:
         assert chunk_id in [found for found, _meta, _distance in nearest]
 
 
-def test_two_writer_processes_lose_nothing(settings: Settings) -> None:
-    start_at = str(time.time() + 8)
-    writers = [_spawn("-c", _WRITER, str(settings.store.home), tag, "6", "170", start_at) for tag in ("left", "right")]
+def test_two_writer_processes_lose_nothing(settings: Settings, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    writers = [_spawn("-c", _WRITER, str(settings.store.home), tag, "6", "170", str(go)) for tag in ("left", "right")]
+    deadline = time.monotonic() + 120
+    while not all(Path(f"{go}.{tag}").exists() for tag in ("left", "right")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.touch()
     for writer in writers:
         _out, err = writer.communicate(timeout=300)
         assert writer.returncode == 0, err
