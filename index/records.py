@@ -119,12 +119,15 @@ class StoredArticle(ArticleFields):
     def id(self) -> str:
         return self.article_id
 
-    def to_chroma(self) -> dict[str, str | int]:
+    def to_chroma(self) -> dict[str, str | int | list[str]]:
+        """Locations are a list, so that ``Store.article_at`` finds an article by one of them
+        (``$contains``); Chroma refuses an empty list, so an article found nowhere has none."""
+        places = sorted(set(self.locations))
         return {
             **super().to_chroma(),
             "url": self.url,
             "chunk_count": self.chunk_count,
-            "locations": json.dumps(sorted(set(self.locations))),
+            **({"locations": places} if places else {}),
         }
 
     @classmethod
@@ -134,7 +137,7 @@ class StoredArticle(ArticleFields):
             **ArticleFields.read(meta, fallback_hash=record_id),
             url=str(meta.get("url") or ""),
             chunk_count=int(meta.get("chunk_count") or 0),
-            locations=tuple(json.loads(str(meta.get("locations") or "[]"))),
+            locations=_places(meta.get("locations")),
         )
 
     @classmethod
@@ -169,3 +172,10 @@ class ChunkFilter:
         if self.published_from is not None and (meta.published_hi == 0 or meta.published_hi < self.published_from):
             return False
         return not (self.published_to is not None and (meta.published_lo == 0 or meta.published_lo > self.published_to))
+
+
+def _places(value: Any) -> tuple[str, ...]:
+    """Stored locations: a list, or the JSON text of one in records written before issue 29."""
+    if isinstance(value, str):
+        return tuple(json.loads(value or "[]"))
+    return tuple(str(place) for place in value or ())

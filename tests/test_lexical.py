@@ -5,26 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from index.articles import Article
-from index.chunking import Chunk
 from index.lexical import LexicalCache, cache_folder
 from index.settings import Settings
 from index.store import NewArticle, Store
+from tests.articles import two_chunk_article
 
 
 def _new(n: int, words: str) -> NewArticle:
-    text = f"Report {n} on {words}. It was filed on Monday.\n\nA second part about {words} follows here."
-    article = Article(id=f"report-{n}", text=text, title=f"Report {n}", location=f"r{n}.txt")
-    cut = text.index("\n\n")
-    chunks = [
-        Chunk(article.content_hash, 0, text[:cut], 0, cut),
-        Chunk(article.content_hash, 1, text[cut + 2 :], cut + 2, len(text)),
-    ]
-    vectors = np.random.default_rng(n).standard_normal((2, 384), dtype=np.float32)
-    return NewArticle(article, chunks, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), [article.location])
+    return two_chunk_article(n, words)
 
 
 def test_a_sync_applies_only_what_changed_and_ends_equal_to_the_store(settings: Settings) -> None:

@@ -253,3 +253,58 @@ def test_a_broad_filter_applied_to_a_wider_unfiltered_list_finds_what_chroma_fil
     monkeypatch.setattr(retriever_module, "FILTER_IN_CHROMA_ROWS", 0)
     wider = [[(p.article_id, p.start, p.end) for p in retriever.search(q, k=3, filters=f)] for q, f in asked]
     assert wider == in_chroma and all(in_chroma)
+
+
+def test_a_broad_filter_over_a_corpus_larger_than_the_wider_list_returns_exactly_chromas_matches(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 29: the test above reads its whole small corpus as the wider list, so it cannot fail.
+    Here 1,200 chunks, a third of them from one publisher: the wider list holds about a tenth of
+    the corpus, and the filtered results must still be those Chroma's own filter gives (the 400
+    matching chunks count as broad here, as 2,000 do on a large index)."""
+    import numpy as np
+
+    from index.articles import Article
+    from index.chunking import Chunk
+    from index.store import NewArticle, Store
+
+    store = Store(settings)
+    generator = np.random.default_rng(29)
+    items = []
+    for n in range(600):
+        text = f"Dispatch {n} from the port.\n\nCargo volume {n} was recorded at berth {n % 17}."
+        article = Article(
+            id=f"d{n}", text=text, title=f"Dispatch {n}", publisher=f"Outlet {n % 3}", location=f"d/{n}.txt"
+        )
+        cut = text.index("\n\n")
+        chunks = [Chunk(article.content_hash, 0, text[:cut], 0, cut), Chunk(article.content_hash, 1, text[cut + 2 :], cut + 2, len(text))]  # fmt: skip
+        # Vectors in a 6-dimensional subspace: the nearest-neighbour graph is exact there, so any
+        # difference below is the filter's, not the graph's.
+        vectors = np.zeros((2, 384), dtype=np.float32)
+        vectors[:, :6] = generator.standard_normal((2, 6))
+        items.append(NewArticle(article, chunks, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), [article.location]))  # fmt: skip
+    store.add_articles(items)
+    retriever = Retriever(settings, store=store)
+    lists: list[tuple[str, int]] = []
+    nearest = Store.nearest_chunks
+
+    def counted(self: Store, vector: np.ndarray, n: int, where: object = None) -> list:
+        lists.append(("unfiltered" if where is None else "filtered", n))
+        return nearest(self, vector, n, where)
+
+    monkeypatch.setattr(Store, "nearest_chunks", counted)
+    queries = ["cargo volume at the berth", "dispatch from the port", "berth 12 cargo", "port dispatch 400"]
+    only = Filters(publishers=("Outlet 1",))
+
+    def found(query: str) -> list[tuple[str, int]]:
+        return [(p.article_id, p.start) for p in retriever.search(query, k=8, filters=only)]
+
+    monkeypatch.setattr(retriever_module, "FILTER_IN_CHROMA_ROWS", 100)  # 400 matching chunks count as broad
+    widened = [found(q) for q in queries]
+    # Every search read a wider unfiltered list, none fell back to Chroma's filter, and the list
+    # is not the whole corpus.
+    assert lists and {how for how, _n in lists} == {"unfiltered"} and max(n for _how, n in lists) < 1200, lists
+    monkeypatch.setattr(retriever_module, "FILTER_IN_CHROMA_ROWS", 10**9)  # Chroma filters every time
+    in_chroma = [found(q) for q in queries]
+    assert widened == in_chroma
+    assert all(len(got) == 8 and all(int(i[1:]) % 3 == 1 for i, _start in got) for got in widened)
