@@ -31,6 +31,12 @@ from index.settings import Settings
 from index.store import NewArticle, Store, shared_store
 from index.web import FETCH_TIMEOUT_S, FeedItem, fetch_address, fetch_article, fetch_feed, is_url
 
+READ_ALL_FROM_ITEMS = 100
+"""A run expected to index this many articles or more reads every manifest record at its start
+(``_Known``): at 100k stored articles a whole read costs about 4 s, two lookups an article about
+0.05 s, so from about 80 articles on the whole read is the cheaper."""
+FEED_ITEMS = 50
+"""How many pages a feed is expected to link to, for that estimate."""
 WINDOW_CHUNKS = 1024  # embedded together, sorted by length, and committed in one write
 
 
@@ -154,8 +160,9 @@ class Indexer:
 
         for failure in scan.failures:
             record(ItemResult(failure.location, Outcome.FAILED, reason=failure.reason))
-        run = _Run(self, record)
-        total = sum(estimate_articles(p) for p in scan.files) + len(urls) if progress else None
+        expected = sum(estimate_articles(p) for p in scan.files) + len(urls)
+        run = _Run(self, record, read_everything=prune or expected + FEED_ITEMS * len(feeds) >= READ_ALL_FROM_ITEMS)
+        total = expected if progress else None
         with tqdm(total=total, unit="article", disable=not progress, dynamic_ncols=True, desc="Indexing") as bar:
             run.on_item = lambda: (bar.update(1), bar.set_postfix_str(run.counts(report), refresh=False))
             run.on_chunks = lambda name, done, total: bar.set_postfix_str(f"{name}: {done:,}/{total:,} chunks")
@@ -196,25 +203,30 @@ class _Known:
     """What one indexing run knows of the store: committed articles by content hash and by
     location, each read when first asked for and then kept with the run's own changes.
 
-    Reading every manifest record at the start cost a one-file upload into 100k articles about
-    1.3 s per 100k listed before anything was read (issue 29); two filtered reads of about 20-50 ms
-    an article (``Store.stored_articles``, ``Store.article_at``) cost what the run touches. Only a
-    pruning run, which must know every location under its folders, reads them all."""
+    Reading every manifest record first cost a one-file upload into 100k articles about 4 s (the
+    ids listed in 1.3 s, then their records by id) whatever it indexed (issue 29). Two reads an
+    article cost what the run touches instead: one by id, and one by location (``$contains``, 20-50
+    ms at 100k articles, a scan of the metadata). Past ``READ_ALL_FROM_ITEMS`` articles in a run
+    the scans cost more than one whole read, so a large run, and a pruning run, which must know
+    every location under its folders, read everything once as before."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, read_everything: bool = False) -> None:
         self.store = store
         self._articles: dict[str, StoredArticle | None] = {}
         self._at: dict[str, str | None] = {}
         self._everything_read = False
+        if read_everything:
+            self.every_location()
 
     def article(self, article_hash: str) -> StoredArticle | None:
         if article_hash not in self._articles:
-            self._articles[article_hash] = self.store.stored_articles([article_hash]).get(article_hash)
+            found = None if self._everything_read else self.store.stored_articles([article_hash]).get(article_hash)
+            self._articles[article_hash] = found
         return self._articles[article_hash]
 
     def hash_at(self, location: str) -> str | None:
         if location not in self._at:
-            found = self.store.article_at(location)
+            found = None if self._everything_read else self.store.article_at(location)
             self._at[location] = found.hash if found else None
             if found is not None:
                 self._articles.setdefault(found.hash, found)
@@ -244,11 +256,11 @@ class _Known:
 class _Run:
     """The state of one indexing run."""
 
-    def __init__(self, indexer: Indexer, record: Callable[[ItemResult], None]) -> None:
+    def __init__(self, indexer: Indexer, record: Callable[[ItemResult], None], read_everything: bool = False) -> None:
         self.indexer = indexer
         self.store = indexer.store
         self.record = record
-        self.known = _Known(self.store)
+        self.known = _Known(self.store, read_everything)
         self.pending: dict[str, _Pending] = {}
         self.pending_chunks = 0
         self.seen: set[str] = set()

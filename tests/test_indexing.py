@@ -12,9 +12,17 @@ from pathlib import Path
 import pytest
 from chromadb.api.models.Collection import Collection
 
+import index.pipeline
 from index.pipeline import Indexer, Outcome
 from index.settings import Settings
 from index.store import Store
+
+
+@pytest.fixture(params=["lookups", "whole read"])
+def each_view(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run looks articles up one at a time, or (a large run) reads the manifest whole at its
+    start (``index.pipeline.READ_ALL_FROM_ITEMS``): both must index the same way."""
+    monkeypatch.setattr(index.pipeline, "READ_ALL_FROM_ITEMS", 10**9 if request.param == "lookups" else 0)
 
 
 def outcomes(report) -> dict[str, str]:
@@ -34,6 +42,7 @@ def assert_consistent(store: Store) -> None:
             assert text[chunk.meta.start : chunk.meta.end] == chunk.text
 
 
+@pytest.mark.usefixtures("each_view")
 def test_indexing_twice_changes_nothing(settings: Settings, corpus: Path) -> None:
     indexer = Indexer(settings)
     first = indexer.index_paths([corpus])
@@ -54,6 +63,7 @@ def test_chunks_record_exact_spans_and_metadata(settings: Settings, corpus: Path
         assert (chunk.meta.publisher, chunk.meta.published, chunk.meta.published_lo) == ("Bloomberg", "2024", 20240101)
 
 
+@pytest.mark.usefixtures("each_view")
 def test_a_changed_article_replaces_its_chunks(settings: Settings, corpus: Path) -> None:
     indexer = Indexer(settings)
     indexer.index_paths([corpus])
@@ -69,6 +79,7 @@ def test_a_changed_article_replaces_its_chunks(settings: Settings, corpus: Path)
     assert_consistent(indexer.store)
 
 
+@pytest.mark.usefixtures("each_view")
 def test_identical_articles_under_two_names_are_stored_once(settings: Settings, corpus: Path) -> None:
     (corpus / "copy-of-seed.txt").write_bytes((corpus / "seed.txt").read_bytes())
     indexer = Indexer(settings)
@@ -87,6 +98,7 @@ def test_identical_articles_under_two_names_are_stored_once(settings: Settings, 
     assert_consistent(indexer.store)
 
 
+@pytest.mark.usefixtures("each_view")
 def test_removed_files_stay_unless_pruned(settings: Settings, corpus: Path) -> None:
     indexer = Indexer(settings)
     indexer.index_paths([corpus])
@@ -107,6 +119,7 @@ def test_prune_only_touches_the_given_paths(settings: Settings, corpus: Path, tm
     assert "note.txt" in {a.id for a in indexer.store.articles().values()}
 
 
+@pytest.mark.usefixtures("each_view")
 def test_delete_by_id(settings: Settings, corpus: Path) -> None:
     indexer = Indexer(settings)
     indexer.index_paths([corpus])
