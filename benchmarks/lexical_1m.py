@@ -1,27 +1,30 @@
 """The lexical half alone at a million articles (five million chunks): issue 29's figures.
 
-    python benchmarks/lexical_1m.py [--articles 1000000] [--queries 60] [--engines fts5,tantivy]
+    python benchmarks/lexical_1m.py [--articles 1000000] [--queries 60] [--engines fts5,tantivy,citeqa]
 
 Builds each engine's index of synthetic chunks (the vocabulary, lengths and metadata of
 ``benchmarks/scale.py``, without Chroma: what the lexical index costs by itself) in a temporary
 folder and prints, per engine: the cold build rate (chunks/s, tokenising included), top-20 search
 p50/p95 over ``--queries`` queries of 3 to 6 words, an incremental sync of 100 changed articles
-(50 removed, 50 added, as one sync applies them) and the size on disk.
+(50 removed, 50 added, as one sync applies them), the size on disk, and how far the engines'
+first ten chunks agree.
 
-- ``fts5`` is citeqa's ``index.lexical.LexicalIndex`` as it ships: SQLite FTS5 with the chunk
-  table, the publisher counts and story grouping (``index.stories``) written in the same
-  transactions.
-- ``tantivy`` is a prototype of the same term index in Tantivy (``pip install tantivy==0.27.0``:
-  the official bindings; not a citeqa dependency): the same tokens (``index.lexical.tokenize``),
-  document frequencies and BM25, one document per chunk, without the chunk table or the stories,
-  so its build figure is the term index's alone. Tantivy prunes a disjunction with block-max WAND;
-  FTS5 scores every chunk that holds a query term.
+- ``fts5``: the SQLite FTS5 term table citeqa had before issue 29, queried as it was (terms only).
+- ``tantivy``: the same terms in Tantivy (``index.terms``'s choice of engine), terms only: one
+  document per chunk, the same tokens (``index.lexical.tokenize``) and BM25 (k1 1.2, b 0.75).
+  Tantivy prunes a disjunction with block-max WAND; FTS5 scores every chunk holding a query term.
+- ``citeqa``: ``index.lexical.LexicalIndex`` as it ships: Tantivy terms with the chunk table, the
+  publisher counts and story grouping (``index.stories``) in SQLite, one term writer held for the
+  whole build as a sync holds it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -36,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from index.lexical import LexicalIndex, query_terms, tokenize  # noqa: E402
 from index.records import ChunkMeta, StoredChunk  # noqa: E402
+from index.terms import TermWriter  # noqa: E402
 
 VOCABULARY = np.array([f"w{n:04d}" for n in range(5000)])  # as benchmarks/scale.py
 PUBLISHERS = [f"Publisher {n}" for n in range(20)]
@@ -56,7 +60,7 @@ def articles(first: int, count: int, seed: int) -> Iterator[list[StoredChunk]]:
             n = begin + offset
             article_hash = f"{n:016x}"
             year, month, day = 2020 + n % 6, 1 + n % 12, 1 + n % 28
-            day_number = int(np.datetime64(f"{year}-{month:02d}-{day:02d}").astype(int))
+            day_number = year * 10000 + month * 100 + day  # YYYYMMDD, as ChunkMeta holds dates
             start = 0
             for index, chunk_words in enumerate(article_words):
                 text = " ".join(chunk_words) + "."
@@ -79,22 +83,79 @@ def folder_mib(path: Path) -> float:
 
 
 class Fts5:
-    name = "fts5 (citeqa's LexicalIndex)"
+    name = "fts5 (the term index citeqa had before issue 29)"
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.db = sqlite3.connect(folder / "terms.sqlite3", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("CREATE TABLE chunks (rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, article TEXT)")
+        self.db.execute("CREATE INDEX chunks_article ON chunks(article)")
+        self.db.execute("CREATE VIRTUAL TABLE terms USING fts5(tokens, tokenize = \"unicode61 tokenchars '_'\")")
+
+    def add(self, chunks: list[StoredChunk]) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        for chunk, terms in zip(chunks, tokenize([c.text for c in chunks]), strict=True):
+            cursor = self.db.execute(
+                "INSERT INTO chunks (chunk_id, article) VALUES (?, ?)", (chunk.id, chunk.meta.article_hash)
+            )
+            self.db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (cursor.lastrowid, " ".join(terms)))
+        self.db.execute("COMMIT")
+
+    def remove(self, article_hashes: list[str]) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        for article_hash in article_hashes:
+            self.db.execute(
+                "DELETE FROM terms WHERE rowid IN (SELECT rowid FROM chunks WHERE article = ?)", (article_hash,)
+            )
+            self.db.execute("DELETE FROM chunks WHERE article = ?", (article_hash,))
+        self.db.execute("COMMIT")
+
+    def finish(self) -> None:
+        pass
+
+    def top(self, query: str) -> list[str]:
+        match = " OR ".join(f'"{term}"' for term in query_terms(query))
+        sql = (
+            "SELECT c.chunk_id FROM (SELECT rowid AS row, bm25(terms) AS score FROM terms WHERE terms MATCH ? "
+            "ORDER BY score LIMIT ?) AS best JOIN chunks c ON c.rowid = best.row ORDER BY best.score"
+        )
+        return [row[0] for row in self.db.execute(sql, (match, TOP))]
+
+
+class Citeqa:
+    name = "citeqa's LexicalIndex as it ships (Tantivy terms, SQLite rows, stories)"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.index = LexicalIndex(folder / "lexical.sqlite3")
+        self._writing: contextlib.ExitStack | None = None
+        self._terms: TermWriter | None = None
+
+    def _writer(self) -> TermWriter:
+        if self._terms is None:  # one writer for a whole build or sync, as ``index.lexical`` holds it
+            self._writing = contextlib.ExitStack()
+            self._terms = self._writing.enter_context(self.index.terms.writer())
+        return self._terms
 
     def add(self, chunks: list[StoredChunk]) -> None:
+        terms = self._writer()
         with self.index.writing() as db:
-            self.index.insert(db, chunks)
+            self.index.insert(db, terms, chunks)
+            terms.commit()
 
     def remove(self, article_hashes: list[str]) -> None:
+        terms = self._writer()
         with self.index.writing() as db:
-            self.index.remove_articles(db, article_hashes)
+            self.index.remove_articles(db, terms, article_hashes)
+            terms.commit()
 
     def finish(self) -> None:
-        pass
+        if self._writing is not None:
+            self._writing.close()  # merges the segments, releases the writer
+        self._writing = self._terms = None
 
     def top(self, query: str) -> list[str]:
         return [chunk_id for chunk_id, _meta, _score in self.index.top(query, TOP)]
@@ -144,7 +205,7 @@ class Tantivy:
         return [searcher.doc(address)["chunk_id"][0] for _score, address in hits]
 
 
-def measure(engine: Fts5 | Tantivy, count: int, queries: list[str]) -> list[list[str]]:
+def measure(engine: Fts5 | Tantivy | Citeqa, count: int, queries: list[str]) -> list[list[str]]:
     """Prints the engine's figures; returns its top chunks for each query, before the syncs."""
     print(f"\n== {engine.name}: {count:,} articles ({count * CHUNKS_PER_ARTICLE:,} chunks) ==", flush=True)
     started = time.perf_counter()
@@ -183,7 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=60)
-    parser.add_argument("--engines", default="fts5,tantivy", help="fts5, tantivy or both")
+    parser.add_argument("--engines", default="fts5,tantivy,citeqa", help="any of fts5, tantivy, citeqa")
     parser.add_argument("--workdir", type=Path, default=None, help="where the indexes go (default: a temporary folder)")
     args = parser.parse_args()
     generator = np.random.default_rng(7)
@@ -191,16 +252,17 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="citeqa-lexical-", dir=args.workdir))
     try:
         tops = []
-        for name in args.engines.split(","):
-            engine = Fts5(workdir / "fts5") if name == "fts5" else Tantivy(workdir / "tantivy")
+        names = args.engines.split(",")
+        for name in names:
+            engine = {"fts5": Fts5, "tantivy": Tantivy, "citeqa": Citeqa}[name](workdir / name)
             tops.append(measure(engine, args.articles, queries))
             shutil.rmtree(engine.folder, ignore_errors=True)
-        if len(tops) == 2:  # the same BM25 (k1 1.2, b 0.75) but for the idf of very common terms
-            shared = [
-                len(set(a[:10]) & set(b[:10])) / max(1, min(len(a[:10]), len(b[:10])))
-                for a, b in zip(*tops, strict=True)
-            ]
-            print(f"\nthe engines' first ten chunks in common: {statistics.mean(shared):.2f} on average", flush=True)
+        print()
+        for (first, a), (second, b) in itertools.combinations(zip(names, tops, strict=True), 2):
+            # The same BM25 (k1 1.2, b 0.75) but for the idf of very common terms; synthetic chunks
+            # tie often (one occurrence in chunks of one length), and engines break ties apart.
+            shared = [len(set(x[:10]) & set(y)) / max(1, len(x[:10])) for x, y in zip(a, b, strict=True)]
+            print(f"{first}'s first ten among {second}'s first {TOP}: {statistics.mean(shared):.2f} on average")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

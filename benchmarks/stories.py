@@ -70,8 +70,7 @@ def main() -> None:
                 StoredChunk(f"{c.article_hash}:{c.index}", c.text, ChunkMeta(**vars(fields), chunk_index=c.index, start=c.start, end=c.end))
                 for c in chunker.split(article.text, article.content_hash)
             ]  # fmt: skip
-            with index.writing() as db:
-                index.insert(db, chunks)
+            index.add(chunks)
         total = time.perf_counter() - started
         story = index.stories([a.content_hash for a in articles])
     by_story: dict[str, list[str]] = {}

@@ -1,4 +1,5 @@
-"""The lexical (BM25) index: an incremental copy of Chroma's committed chunks in SQLite FTS5.
+"""The lexical (BM25) index: an incremental copy of Chroma's committed chunks, its terms in
+Tantivy (``index.terms``) and its rows (metadata, publisher counts, stories, sync state) in SQLite.
 
 Chroma stays the one source of truth; this index is derived from it and can be deleted at any
 time. It used to be a bm25s index rebuilt from every chunk whenever the store changed (issue 12):
@@ -20,22 +21,25 @@ request thread. Now:
   seconds, starts one sync in a background thread; only a process whose machine has never built
   the index syncs before its first search. The old index serves while the new rows arrive.
 - **One per machine and data folder, shared by its processes.** SQLite in WAL mode: readers never
-  wait for a writer; writers (syncs) take the database's write lock (``BEGIN IMMEDIATE``) and
-  decide what is missing inside it, so two processes syncing at once never insert a row twice.
-- **Filters in SQL.** Publisher, article and date bounds are columns of the chunk table, so a
-  filtered search costs what its matches cost, not a pass over every chunk in Python.
+  wait for a writer. A sync with work to do takes the machine's one Tantivy writer (a file lock)
+  for its length, and each batch's rows in a write transaction (``BEGIN IMMEDIATE``) with
+  ``INSERT OR IGNORE``, so two processes syncing at once never insert a row or a document twice.
+- **Filters in the engine.** Publisher, article and date bounds are fields of each Tantivy
+  document, so a filtered search is pruned like an unfiltered one.
 
-SQLite FTS5 (standard library) over bm25s, measured (``../shared/notes/chroma-scale.md``): 40k
-chunks build in 1.5 s, add + delete 100 in 15 ms, top-20 in 3.6 ms; 400k chunks in 12 s, 26 ms and
-23 ms. Text goes in already tokenised by ``tokenize`` (bm25s's rule: stop words out, Snowball
-stems), so the terms are those the old index had; FTS5's BM25 (k1 1.2, b 0.75) differs from
-bm25s's "lucene" variant only in the idf of very common terms.
+Engines, measured: SQLite FTS5 replaced bm25s (issue 12: 40k chunks built in 1.5 s, top-20 in 3.6
+ms; 400k in 12 s and 23 ms), and Tantivy replaced FTS5 (issue 29), since FTS5 scores every chunk
+holding a query term and its top-k grows with the collection; ``benchmarks/lexical_1m.py`` has the
+figures. Text goes in already tokenised by ``tokenize`` (bm25s's rule: stop words out, Snowball
+stems), so the terms are those the first index had; Tantivy's BM25 (k1 1.2, b 0.75) is Lucene's,
+the variant bm25s computed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -51,10 +55,11 @@ import Stemmer
 from index import stories
 from index.records import ChunkFilter, ChunkMeta, StoredChunk
 from index.store import Store
+from index.terms import TermIndex, TermWriter
 
 __all__ = ["LexicalCache", "LexicalIndex", "SyncReport", "cache_folder", "query_terms", "shared_lexical", "tokenize"]
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 DATABASE = f"lexical-v{FORMAT_VERSION}.sqlite3"
 SYNC_BATCH_ARTICLES = 500
 """Articles whose chunks are read from Chroma in one request (and inserted in one transaction)."""
@@ -88,7 +93,6 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_hash);
 CREATE INDEX IF NOT EXISTS chunks_publisher ON chunks(publisher);
 CREATE INDEX IF NOT EXISTS chunks_article_id ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_published_lo ON chunks(published_lo);
-CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(tokens, tokenize = "unicode61 tokenchars '_'");
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS publishers (publisher TEXT PRIMARY KEY, articles INTEGER NOT NULL);
 """
@@ -109,12 +113,6 @@ def query_terms(query: str) -> tuple[str, ...]:
     search, the scores of the dense search's chunks, a wider second search and the evidence step
     all read its terms (it was tokenised four or more times)."""
     return tuple(tokenize([query])[0])
-
-
-def _match(query: str) -> str | None:
-    """The FTS5 query for any of the query's terms (each quoted, so no term reads as an operator)."""
-    terms = list(dict.fromkeys(query_terms(query)))
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms) or None
 
 
 def _where(where: ChunkFilter) -> tuple[str, list[object]]:
@@ -165,6 +163,7 @@ class LexicalIndex:
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA + stories.SCHEMA)
+        self.terms = TermIndex(path.parent / f"terms-v{FORMAT_VERSION}")
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -251,43 +250,37 @@ class LexicalIndex:
 
     def top(self, query: str, n: int, where: ChunkFilter | None = None) -> list[tuple[str, ChunkMeta, float]]:
         """(chunk id, metadata, BM25 score) of the ``n`` best chunks that ``where`` accepts, best first."""
-        match = _match(query)
-        if match is None or n <= 0:
+        terms = query_terms(query)
+        if not terms or n <= 0:
             return []
-        clause, values = _where(where or ChunkFilter())
-        if clause:
-            sql = (
-                f"SELECT c.chunk_id, {_META_SELECT}, -bm25(terms) AS score FROM terms JOIN chunks c ON c.rowid = terms.rowid "
-                f"WHERE terms MATCH ?{clause} ORDER BY bm25(terms) LIMIT ?"
-            )
-        else:  # the best rows first, then their metadata: a join for every match cost a third more
-            sql = (
-                f"SELECT c.chunk_id, {_META_SELECT}, -best.score FROM (SELECT rowid AS row, bm25(terms) AS score "
-                "FROM terms WHERE terms MATCH ? ORDER BY score LIMIT ?) AS best JOIN chunks c ON c.rowid = best.row "
-                "ORDER BY best.score"
-            )
-        with self._connection() as db:
-            rows = db.execute(sql, [match, *values, n] if clause else [match, n]).fetchall()
-        return [(row[0], ChunkMeta(*row[1:11]), float(row[11])) for row in rows]
+        hits = self.terms.top(terms, n, where or ChunkFilter())
+        metas = self._metas([chunk_id for chunk_id, _score in hits])
+        return [(chunk_id, metas[chunk_id], score) for chunk_id, score in hits if chunk_id in metas]
 
     def scores(self, query: str, chunk_ids: Sequence[str]) -> dict[str, float]:
         """BM25 score of each of ``chunk_ids`` for the query (0 for a chunk with none of its terms).
 
-        FTS5 computes a score against the whole collection's statistics, so these equal the scores
+        Tantivy scores against the whole collection's statistics, so these equal the scores
         ``top`` gives the same chunks."""
-        match = _match(query)
         found = dict.fromkeys(chunk_ids, 0.0)
-        if match is None or not chunk_ids:
-            return found
-        marks = ",".join("?" * len(found))
-        sql = (
-            "SELECT c.chunk_id, -bm25(terms) FROM terms JOIN chunks c ON c.rowid = terms.rowid "
-            f"WHERE terms MATCH ? AND terms.rowid IN (SELECT rowid FROM chunks WHERE chunk_id IN ({marks}))"
-        )
-        with self._connection() as db:
-            for chunk_id, score in db.execute(sql, [match, *found]):
-                found[chunk_id] = float(score)
+        terms = query_terms(query)
+        if terms and found:
+            found.update(self.terms.scores(terms, list(found)))
         return found
+
+    def _metas(self, chunk_ids: Sequence[str]) -> dict[str, ChunkMeta]:
+        """The metadata of those of ``chunk_ids`` the chunk table holds (a hit whose row is not
+        there, from a batch whose rows never committed, is dropped)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        sql = f"SELECT c.chunk_id, {_META_SELECT} FROM chunks c WHERE c.chunk_id IN ({marks})"
+        with self._connection() as db:
+            return {row[0]: ChunkMeta(*row[1:11]) for row in db.execute(sql, list(chunk_ids))}
+
+    def chunk_count(self) -> int:
+        with self._connection() as db:
+            return int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -303,12 +296,27 @@ class LexicalIndex:
                 raise
             db.execute("COMMIT")
 
+    def add(self, chunks: Sequence[StoredChunk]) -> int:
+        """Insert these chunks (whole articles) in one transaction of their own; how many were new."""
+        with self.terms.writer() as terms, self.writing() as db:
+            added = self.insert(db, terms, chunks)
+            terms.commit()
+            return added
+
+    def remove(self, article_hashes: Sequence[str]) -> None:
+        """Delete these articles in one transaction of their own."""
+        with self.terms.writer() as terms, self.writing() as db:
+            self.remove_articles(db, terms, article_hashes)
+            terms.commit()
+
     @staticmethod
-    def insert(db: sqlite3.Connection, chunks: Sequence[StoredChunk]) -> int:
-        """Insert chunks not yet present (inside ``writing``); returns how many were new."""
-        added = 0
+    def insert(db: sqlite3.Connection, terms: TermWriter, chunks: Sequence[StoredChunk]) -> int:
+        """Insert chunks not yet present (inside ``writing`` and a term writer, whose ``commit``
+        the caller calls before the transaction ends); returns how many were new."""
+        new: list[StoredChunk] = []
+        new_tokens: list[list[str]] = []
         texts = tokenize([chunk.text for chunk in chunks]) if chunks else []
-        for chunk, terms in zip(chunks, texts, strict=True):
+        for chunk, tokens in zip(chunks, texts, strict=True):
             m = chunk.meta
             cursor = db.execute(
                 f"INSERT OR IGNORE INTO chunks (chunk_id, {_META_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -316,32 +324,39 @@ class LexicalIndex:
                  m.published_hi, m.chunk_index, m.start, m.end),
             )  # fmt: skip
             if cursor.rowcount:
-                db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (cursor.lastrowid, " ".join(terms)))
-                added += 1
+                new.append(chunk)
+                new_tokens.append(tokens)
                 if m.chunk_index == 0 and m.publisher:  # each article counted once, by its first chunk
                     db.execute(
                         "INSERT INTO publishers (publisher, articles) VALUES (?, 1) "
                         "ON CONFLICT(publisher) DO UPDATE SET articles = articles + 1",
                         (m.publisher,),
                     )
-        for article_hash, text in _article_texts(chunks).items():
+        terms.add(new, new_tokens)
+        for article_hash, text in _article_texts(new).items():
             stories.add_article(db, article_hash, text)
-        return added
+        return len(new)
 
     @staticmethod
-    def remove_articles(db: sqlite3.Connection, article_hashes: Sequence[str]) -> None:
-        """Delete every row of these articles (inside ``writing``)."""
+    def remove_articles(db: sqlite3.Connection, terms: TermWriter, article_hashes: Sequence[str]) -> None:
+        """Delete every row and document of these articles (inside ``writing`` and a term writer)."""
         for article_hash in article_hashes:
             sql = "SELECT publisher FROM chunks WHERE article_hash = ? AND chunk_index = 0"
             row = db.execute(sql, (article_hash,)).fetchone()
             if row is not None and row[0]:
                 db.execute("UPDATE publishers SET articles = articles - 1 WHERE publisher = ?", (row[0],))
                 db.execute("DELETE FROM publishers WHERE publisher = ? AND articles <= 0", (row[0],))
-            db.execute(
-                "DELETE FROM terms WHERE rowid IN (SELECT rowid FROM chunks WHERE article_hash = ?)", (article_hash,)
-            )
             db.execute("DELETE FROM chunks WHERE article_hash = ?", (article_hash,))
+        terms.remove(article_hashes)
         stories.remove_articles(db, article_hashes)
+
+    @staticmethod
+    def clear(db: sqlite3.Connection, terms: TermWriter) -> None:
+        """Forget everything (inside ``writing`` and a term writer): the next sync rebuilds."""
+        db.execute("DELETE FROM chunks")
+        db.execute("DELETE FROM publishers")
+        stories.clear(db)
+        terms.clear()
 
     @staticmethod
     def mark_synced(db: sqlite3.Connection, began_at: float, store_identity: str, listed: bool) -> None:
@@ -383,6 +398,7 @@ class LexicalCache:
     def index(self) -> LexicalIndex:
         with self._open_lock:
             if self._index is None:
+                _forget_older_formats(self.folder)
                 self._index = LexicalIndex(self.folder / DATABASE)
             return self._index
 
@@ -430,6 +446,22 @@ class LexicalCache:
             self._background.join()
 
 
+def _forget_older_formats(folder: Path) -> None:
+    """Delete the files of this index's earlier formats (rebuilt from the store in this one)."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        version = path.name.removeprefix("lexical-v").removeprefix("terms-v").split(".")[0]
+        if not (
+            version.isdigit() and int(version) != FORMAT_VERSION and path.name.startswith(("lexical-v", "terms-v"))
+        ):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def _article_texts(chunks: Sequence[StoredChunk]) -> dict[str, str]:
     """Each article's text put back together from its chunks (each at its offset; they overlap)."""
     parts: dict[str, list[StoredChunk]] = {}
@@ -465,9 +497,28 @@ def _sync(store: Store, index: LexicalIndex) -> SyncReport:
     removed = sorted(present - committed)
     todo = sorted(committed - present)
     added_articles = added_chunks = deferred = 0
-    if removed:
-        with index.writing() as db:
-            index.remove_articles(db, removed)
+    if listed or removed or todo:
+        with index.terms.writer() as terms:  # every write of this machine's index happens under it
+            if listed and index.terms.count() != index.chunk_count():
+                # A process died between committing a batch's documents and its rows: rebuild.
+                _log.warning("the lexical index's terms and rows differ; rebuilding it from the store")
+                with index.writing() as db:
+                    index.clear(db, terms)
+                    terms.commit()
+                removed, todo = [], sorted(committed)
+            if removed:
+                with index.writing() as db:
+                    index.remove_articles(db, terms, removed)
+                    terms.commit()
+            added_articles, added_chunks, deferred = _add(store, index, terms, todo)
+    with index.writing() as db:
+        index.mark_synced(db, began_at, identity, listed)
+    return SyncReport(added_articles, added_chunks, len(removed), deferred, listed=listed)
+
+
+def _add(store: Store, index: LexicalIndex, terms: TermWriter, todo: list[str]) -> tuple[int, int, int]:
+    """Read these articles' chunks from the store and insert them: (articles, chunks, deferred)."""
+    added_articles = added_chunks = deferred = 0
     batches = [todo[begin : begin + SYNC_BATCH_ARTICLES] for begin in range(0, len(todo), SYNC_BATCH_ARTICLES)]
     # The next batch is read from Chroma while this one is tokenised and inserted: on a server the
     # reads wait on the network and the other process, so the two overlap.
@@ -480,12 +531,11 @@ def _sync(store: Store, index: LexicalIndex) -> SyncReport:
             deferred += len(incomplete)
             with index.writing() as db:
                 # Another process may have removed some of these articles from the store meanwhile:
-                # what is still committed is checked again by the next sync, which deletes its rows.
-                added_chunks += index.insert(db, complete)
+                # the change log brings them to the next sync, which deletes their rows.
+                added_chunks += index.insert(db, terms, complete)
+                terms.commit()  # before the rows: a crash between leaves documents, never rows, alone
             added_articles += len({chunk.meta.article_hash for chunk in complete})
-    with index.writing() as db:
-        index.mark_synced(db, began_at, identity, listed)
-    return SyncReport(added_articles, added_chunks, len(removed), deferred, listed=listed)
+    return added_articles, added_chunks, deferred
 
 
 def cache_folder(store: Store) -> Path:

@@ -155,6 +155,12 @@ def add_article(db: sqlite3.Connection, article_hash: str, text: str) -> str:
     return story
 
 
+def clear(db: sqlite3.Connection) -> None:
+    """Forget every story (inside the caller's write transaction)."""
+    for table in ("story_links", "story_bands", "story_articles"):
+        db.execute(f"DELETE FROM {table}")
+
+
 def remove_articles(db: sqlite3.Connection, article_hashes: Iterable[str]) -> None:
     """Take articles out of their stories (inside the caller's write transaction): a story whose
     removed member joined the others falls apart into the groups still linked."""

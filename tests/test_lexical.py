@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.lexical import LexicalCache, cache_folder
+from index.lexical import LexicalCache, LexicalIndex, cache_folder
+from index.records import ChunkFilter, ChunkMeta, StoredChunk
 from index.settings import Settings
 from index.store import NewArticle, Store
 from tests.articles import two_chunk_article
@@ -103,3 +104,34 @@ def test_the_publisher_list_follows_additions_and_deletions_without_reading_the_
     assert app.publisher_choices() == sorted(
         {a.publisher for a in articles(parts.store).values() if a.publisher}, key=str.lower
     )
+
+
+def test_a_filtered_search_returns_exactly_the_chunks_the_filter_accepts(tmp_path: Path) -> None:
+    """The filters run inside the term engine (issue 29); they must be ``ChunkFilter.accepts``."""
+    index = LexicalIndex(tmp_path / "lexical.sqlite3")
+    chunks = []
+    for n in range(24):
+        day = 0 if n % 4 == 0 else 20260100 + n  # every fourth article undated
+        publisher = ("Ledger", "Harbour Post", "")[n % 3]
+        meta = ChunkMeta(f"h{n:02d}", f"a{n}", f"Title {n}", publisher, "", day, day, 0, 0, 30)
+        chunks.append(StoredChunk(f"h{n:02d}:0", f"The ferry timetable changed, note {n}.", meta))
+    assert index.add(chunks) == 24
+    filters = [
+        ChunkFilter(),
+        ChunkFilter(publishers=("Ledger",)),
+        ChunkFilter(article_ids=("a3", "a7", "a8")),
+        ChunkFilter(published_from=20260110),
+        ChunkFilter(published_to=20260110),
+        ChunkFilter(published_from=20260105, published_to=20260115),
+        ChunkFilter(published_from=20260105, published_to=20260115, keep_undated=True),
+        ChunkFilter(publishers=("Harbour Post", ""), published_to=20260120, keep_undated=True),
+    ]
+    for where in filters:
+        found = {chunk_id for chunk_id, _meta, _score in index.top("ferry timetable", 100, where)}
+        assert found == {c.id for c in chunks if where.accepts(c.meta)}, where
+        assert found, where
+    # A score does not depend on the filter: it is the chunk's BM25 for the query.
+    plain = {chunk_id: score for chunk_id, _meta, score in index.top("ferry note 5", 100)}
+    narrowed = {chunk_id: score for chunk_id, _meta, score in index.top("ferry note 5", 100, filters[1])}
+    assert narrowed and all(plain[chunk_id] == score for chunk_id, score in narrowed.items())
+    assert index.scores("ferry note 5", list(narrowed)) == narrowed

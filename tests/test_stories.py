@@ -31,13 +31,11 @@ def _chunks(article: Article, size: int = 160) -> list[StoredChunk]:
 
 def _add(index: LexicalIndex, *articles: Article) -> None:
     for article in articles:
-        with index.writing() as db:
-            index.insert(db, _chunks(article))
+        index.add(_chunks(article))
 
 
 def _remove(index: LexicalIndex, *articles: Article) -> None:
-    with index.writing() as db:
-        index.remove_articles(db, [a.content_hash for a in articles])
+    index.remove([a.content_hash for a in articles])
 
 
 def _story(index: LexicalIndex, *ids: str) -> set[str]:

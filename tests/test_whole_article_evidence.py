@@ -142,7 +142,9 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
 
 
 def test_the_retrieved_articles_are_read_whole_once_each_at_their_best_rank(answerer: Answerer) -> None:
-    passages = answerer.retriever.search(QUESTION, k=4)
+    # Six passages: the short look-alikes share more of the question's words, and Tantivy's BM25
+    # (Lucene's idf, issue 29) puts the Marlow Bank article fifth here, FTS5's fourth.
+    passages = answerer.retriever.search(QUESTION, k=6)
     whole = answerer.retriever.whole_articles(passages)
     assert [a.article_id for a in whole] == list(dict.fromkeys(p.article_id for p in passages))
     for article in whole:
