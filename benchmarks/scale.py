@@ -357,6 +357,12 @@ def main() -> None:
                 retriever.lexical.get().publishers()
                 listing.append(1000 * (time.perf_counter() - started))
             print(f"the web chat's publisher list:   {percentiles(listing)}", flush=True)
+            listing = []
+            for _ in range(20):
+                started = time.perf_counter()
+                retriever.lexical.get().first_articles(500)
+                listing.append(1000 * (time.perf_counter() - started))
+            print(f"the web chat's article list:     {percentiles(listing)}", flush=True)
 
             runs = [one_article(workdir / "client", url, workdir, size + n) for n in range(3)]
             wall = statistics.median(r[0] for r in runs)

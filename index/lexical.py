@@ -196,6 +196,15 @@ class LexicalIndex:
             names = [row[0] for row in db.execute("SELECT publisher FROM publishers WHERE articles > 0")]
         return sorted(names, key=str.lower)
 
+    def first_articles(self, limit: int) -> tuple[list[ChunkMeta], int]:
+        """The first ``limit`` articles by public id (their first chunk's metadata), and how many
+        the index holds: what the web chat's article list shows, without reading Chroma."""
+        sql = f"SELECT {_META_SELECT} FROM chunks c WHERE c.chunk_index = 0 ORDER BY c.article_id LIMIT ?"
+        with self._connection() as db:
+            rows = [ChunkMeta(*row) for row in db.execute(sql, (limit,))]
+            total = int(db.execute("SELECT count(*) FROM chunks WHERE chunk_index = 0").fetchone()[0])
+        return rows, total
+
     def stories(self, article_hashes: Sequence[str]) -> dict[str, str]:
         """The story (``index.stories``) of each of these articles the index holds."""
         with self._connection() as db:

@@ -86,6 +86,10 @@ class TermWriter:
         """Make what was added and removed searchable (before the SQLite rows commit)."""
         self._writer.commit()
 
+    def rollback(self) -> None:
+        """Drop what was added and removed since the last commit."""
+        self._writer.rollback()
+
     def close(self) -> None:
         """Finish merging the segments and release the writer."""
         self._writer.wait_merging_threads()
@@ -98,24 +102,30 @@ class TermIndex:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.schema = _schema()
-        self._index = tantivy.Index(self.schema, path=str(folder), reuse=True)
+        with self._locked():  # two processes creating the index at once would race on its meta file
+            self._index = tantivy.Index(self.schema, path=str(folder), reuse=True)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with (self.folder.parent / f"{self.folder.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[TermWriter]:
         """This machine's one writer, waiting for another process's to finish (a file lock)."""
-        with (self.folder.parent / f"{self.folder.name}.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self._locked():
+            writer = TermWriter(self._index)
             try:
-                writer = TermWriter(self._index)
-                try:
-                    yield writer
-                except BaseException:
-                    writer._writer.rollback()
-                    raise
-                finally:
-                    writer.close()
+                yield writer
+            except BaseException:
+                writer.rollback()
+                raise
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                writer.close()
 
     def count(self) -> int:
         """How many chunk documents the index holds."""

@@ -80,7 +80,9 @@ def test_the_publisher_list_follows_additions_and_deletions_without_reading_the_
     settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The web chat's publisher list comes from the lexical index's own count, kept as articles
-    come and go: drawing it reads no article from Chroma (it read them all)."""
+    come and go, and its article list from the index's rows: drawing them reads no article from
+    Chroma (they read them all)."""
+    import ui.app
     from qa.parts import parts_for
     from ui.app import ChatApp
 
@@ -97,6 +99,11 @@ def test_the_publisher_list_follows_additions_and_deletions_without_reading_the_
     monkeypatch.setattr(Store, "articles", lambda self, *a, **k: read.append("articles") or articles(self, *a, **k))
     stored = sorted({a.publisher for a in articles(parts.store).values() if a.publisher}, key=str.lower)
     assert app.publisher_choices() == stored and "Ledger" in stored and read == []
+    # The Articles tab's list too: every article by id, or the first few of many, named as such.
+    assert [row[3] for row in app.articles_table()] == sorted(a.id for a in articles(parts.store).values())
+    monkeypatch.setattr(ui.app, "ARTICLES_SHOWN", 2)
+    assert len(app.articles_table()) == 2 and app.articles_label().startswith("Indexed articles: the first 2 of 6")
+    assert read == []
     parts.indexer.delete(["a"])
     assert "Ledger" in app.publisher_choices()  # one of its two articles is left
     parts.indexer.delete(["b"])

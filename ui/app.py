@@ -38,6 +38,8 @@ EXAMPLES = [
     "When did Xi Jinping last visit Pyongyang?",
 ]
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
+ARTICLES_SHOWN = 500
+"""Rows of the Articles tab's list (a list of 100k articles was unusable, and read them all)."""
 SEND_NOW = "(question, busy) => busy ? [question, question] : ['', question]"
 """Runs in the browser on Enter or "Ask": the question box empties at once and the question goes on
 to ``take_question``. The box used to empty when the server's reply came back, up to a second
@@ -184,7 +186,8 @@ class ChatApp:
         """What the Articles tab shows after indexing: a row per result, the articles, the status
         line and the narrowing panel's publishers."""
         table = [[r.file, r.outcome, r.article, r.detail] for r in results]
-        return table, self.articles_table(), self.status(), gr.update(choices=self.publisher_choices())
+        articles = gr.update(value=self.articles_table(), label=self.articles_label())
+        return table, articles, self.status(), gr.update(choices=self.publisher_choices())
 
     def publisher_choices(self) -> list[str]:
         """The publishers of the indexed articles, for the narrowing panel: the list the lexical
@@ -193,8 +196,16 @@ class ChatApp:
         return self.indexer.lexical.get().publishers()
 
     def articles_table(self) -> list[list[Any]]:
-        articles = sorted(self.indexer.store.articles().values(), key=lambda a: a.id)
-        return [[render.reader_title(a.title), a.publisher, reader_date(a.published), a.id] for a in articles]
+        """The first ``ARTICLES_SHOWN`` indexed articles by id, from the lexical index's rows (it
+        read every article from Chroma, after every upload: issue 29)."""
+        articles, _total = self.indexer.lexical.get().first_articles(ARTICLES_SHOWN)
+        return [[render.reader_title(a.title), a.publisher, reader_date(a.published), a.article_id] for a in articles]
+
+    def articles_label(self) -> str:
+        total = self.indexer.lexical.get().first_articles(0)[1]
+        if total <= ARTICLES_SHOWN:
+            return f"Indexed articles ({total:,})"
+        return f"Indexed articles: the first {ARTICLES_SHOWN:,} of {total:,} by id (search to find the others)"
 
     def status(self) -> str:
         store = self.indexer.store
@@ -348,7 +359,7 @@ def build_app(chat_app: ChatApp, examples: list[str] | None = None) -> gr.Blocks
             articles = gr.Dataframe(
                 value=chat_app.articles_table(),
                 headers=["title", "publisher", "date", "id"],
-                label="Indexed articles",
+                label=chat_app.articles_label(),
                 elem_id="cq-articles",
             )
 
