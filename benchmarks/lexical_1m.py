@@ -16,6 +16,12 @@ first ten chunks agree.
 - ``citeqa``: ``index.lexical.LexicalIndex`` as it ships: Tantivy terms with the chunk table, the
   publisher counts and story grouping (``index.stories``) in SQLite, one term writer held for the
   whole build as a sync holds it.
+
+Measured here (2 cores), ``--articles 200000`` (1M chunks), fts5 then tantivy: cold build 8,600
+and 13,045 chunks/s; top-20 p50/p95 113.1/170.9 ms and 0.9/1.3 ms; a sync of 100 changed articles
+0.07 and 0.04 s; 664 and 91 MiB on disk; FTS5's first ten chunks all among Tantivy's first twenty.
+``--articles 20000 --engines citeqa``: 3,043 chunks/s (rows and story grouping included), top-20
+p50 1.2 ms, a sync of 100 changed articles 0.27 s.
 """
 
 from __future__ import annotations
