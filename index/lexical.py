@@ -196,14 +196,16 @@ class LexicalIndex:
             names = [row[0] for row in db.execute("SELECT publisher FROM publishers WHERE articles > 0")]
         return sorted(names, key=str.lower)
 
-    def first_articles(self, limit: int) -> tuple[list[ChunkMeta], int]:
-        """The first ``limit`` articles by public id (their first chunk's metadata), and how many
-        the index holds: what the web chat's article list shows, without reading Chroma."""
+    def first_articles(self, limit: int) -> list[ChunkMeta]:
+        """The first ``limit`` articles by public id (their first chunk's metadata): what the web
+        chat's article list shows, without reading Chroma."""
         sql = f"SELECT {_META_SELECT} FROM chunks c WHERE c.chunk_index = 0 ORDER BY c.article_id LIMIT ?"
         with self._connection() as db:
-            rows = [ChunkMeta(*row) for row in db.execute(sql, (limit,))]
-            total = int(db.execute("SELECT count(*) FROM chunks WHERE chunk_index = 0").fetchone()[0])
-        return rows, total
+            return [ChunkMeta(*row) for row in db.execute(sql, (limit,))]
+
+    def article_count(self) -> int:
+        with self._connection() as db:
+            return int(db.execute("SELECT count(*) FROM chunks WHERE chunk_index = 0").fetchone()[0])
 
     def stories(self, article_hashes: Sequence[str]) -> dict[str, str]:
         """The story (``index.stories``) of each of these articles the index holds."""
@@ -485,11 +487,11 @@ def _article_texts(chunks: Sequence[StoredChunk]) -> dict[str, str]:
     return texts
 
 
-def _changed(store: Store, index: LexicalIndex, began_at: float) -> tuple[set[str], set[str]] | None:
+def _changed(store: Store, index: LexicalIndex, identity: str, began_at: float) -> tuple[set[str], set[str]] | None:
     """(committed, present) among the articles changed since the last sync, or None when this
     sync must list every hash (none before, another store, or the safety net is due)."""
     last_began, listed_at = index.state("began_at"), index.state("listed_at")
-    if last_began is None or listed_at is None or index.state("store") != store.identity():
+    if last_began is None or listed_at is None or index.state("store") != identity:
         return None
     if began_at - float(listed_at) >= FULL_SYNC_EVERY_S:
         return None
@@ -500,7 +502,7 @@ def _changed(store: Store, index: LexicalIndex, began_at: float) -> tuple[set[st
 def _sync(store: Store, index: LexicalIndex) -> SyncReport:
     began_at = time.time()
     identity = store.identity()
-    changed = _changed(store, index, began_at)
+    changed = _changed(store, index, identity, began_at)
     listed = changed is None
     committed, present = (store.committed_hashes(), index.article_hashes()) if changed is None else changed
     removed = sorted(present - committed)

@@ -198,11 +198,11 @@ class ChatApp:
     def articles_table(self) -> list[list[Any]]:
         """The first ``ARTICLES_SHOWN`` indexed articles by id, from the lexical index's rows (it
         read every article from Chroma, after every upload: issue 29)."""
-        articles, _total = self.indexer.lexical.get().first_articles(ARTICLES_SHOWN)
+        articles = self.indexer.lexical.get().first_articles(ARTICLES_SHOWN)
         return [[render.reader_title(a.title), a.publisher, reader_date(a.published), a.article_id] for a in articles]
 
     def articles_label(self) -> str:
-        total = self.indexer.lexical.get().first_articles(0)[1]
+        total = self.indexer.lexical.get().article_count()
         if total <= ARTICLES_SHOWN:
             return f"Indexed articles ({total:,})"
         return f"Indexed articles: the first {ARTICLES_SHOWN:,} of {total:,} by id (search to find the others)"
