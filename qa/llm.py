@@ -37,6 +37,13 @@ DEFAULT_REMOTE_MODEL = "gpt-4o-mini"
 MAX_RETRIES = 2
 CONNECT_TIMEOUT_S = 5.0
 FIRST_BACKOFF_S = 0.5
+LAST_TRY_S = 0.5
+"""A retry is only made with at least this long left after its backoff: one squeezed into the
+deadline's last moment raced the caller's wait, and an unreachable endpoint was then reported as
+a timeout on a loaded machine."""
+VERDICT_GRACE_S = 0.25
+"""How long past the deadline the caller waits for the worker's own verdict (every try is bounded by
+the deadline, so it is on its way): the specific fault beats a generic timeout."""
 T = TypeVar("T")
 
 
@@ -270,7 +277,7 @@ class LLM:
             except (LLMUnavailable, LLMRateLimited, LLMTimeout, _ServerError) as error:
                 if endpoint.embedded and isinstance(error, LLMUnavailable):
                     self._find_the_model_again()  # the shared server was stopped: the next try finds or starts one
-                out_of_time = deadline.remaining() <= backoff  # no time left to wait and try again
+                out_of_time = deadline.remaining() <= backoff + LAST_TRY_S  # no time left to wait and try again
                 if attempt == MAX_RETRIES or isinstance(error, _NotRetried) or out_of_time:
                     if isinstance(error, _ServerError):
                         raise error.public() from error.__cause__
@@ -300,14 +307,24 @@ class LLM:
             try:
                 kind, value = items.get(timeout=deadline.remaining())
             except queue.Empty:
-                cancelled.set()
-                raise self._timeout(endpoint, deadline) from None
+                kind, value = self._verdict(items)
+                if kind != "error":
+                    cancelled.set()
+                    raise self._timeout(endpoint, deadline) from None
             if kind == "item":
                 yield value
             elif kind == "done":
                 return
             else:
                 raise value
+
+    @staticmethod
+    def _verdict(items: queue.Queue[tuple[str, Any]]) -> tuple[str, Any]:
+        """The worker's report if it comes within ``VERDICT_GRACE_S`` of the deadline."""
+        try:
+            return items.get(timeout=VERDICT_GRACE_S)
+        except queue.Empty:
+            return ("none", None)
 
     def _timeout(self, endpoint: Endpoint, deadline: Deadline) -> LLMTimeout:
         return LLMTimeout(_TIMED_OUT.format(url=endpoint.base_url, seconds=deadline.seconds))

@@ -3,8 +3,11 @@ after retries where they help, and never a crash or a hang."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -38,6 +41,44 @@ def test_an_endpoint_that_is_down_is_a_clear_error() -> None:
     with pytest.raises(LLMUnavailable, match="cannot reach the LLM"):
         list(llm_for(f"http://127.0.0.1:{port}/v1").stream(MESSAGES))
     assert time.monotonic() - started < 30
+
+
+@contextlib.contextmanager
+def dropping_server(after_s: float) -> Iterator[str]:
+    """An endpoint that takes each connection and drops it ``after_s`` later, without a reply."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            time.sleep(after_s)
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+@pytest.mark.parametrize("deadline_s", [1.75, 1.8, 1.85])
+def test_an_endpoint_that_drops_connections_is_named_unreachable_not_slow_near_the_deadline(deadline_s: float) -> None:
+    """Tries about 0.75 s apart (a 0.1 s drop, backoff 0.5 then 1 s) used to squeeze the last one
+    into the deadline's final moment, which ran out before the endpoint's verdict (LLMTimeout at
+    1.8 s here): `make check` reported an unreachable endpoint as a timeout on a loaded machine."""
+    with dropping_server(after_s=0.1) as base_url:
+        started = time.monotonic()
+        with pytest.raises(LLMUnavailable, match="cannot reach the LLM"):
+            list(llm_for(base_url, timeout=deadline_s).stream(MESSAGES))
+    assert time.monotonic() - started < deadline_s
 
 
 def test_a_slow_endpoint_times_out_within_the_one_deadline() -> None:
