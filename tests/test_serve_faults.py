@@ -51,7 +51,7 @@ def test_serve_warns_at_start_when_the_endpoint_is_dead_and_its_api_answers_erro
 
 def test_simultaneous_asks_queue_show_their_place_and_all_succeed(tmp_path: Path) -> None:
     with (
-        FakeLLM("slow", delay=1.5, found=0.95, reply="Zhao Leji will lead the delegation [1].").running() as fake,
+        FakeLLM("slow", delay=0.8, found=0.95, reply="Zhao Leji will lead the delegation [1].").running() as fake,
         serving(
             tmp_path / "home", {"OPENAI_BASE_URL": fake.base_url, "CITEQA_LLM_TIMEOUT": "5", "CITEQA_MODEL": "fake"}
         ) as (
