@@ -48,6 +48,7 @@ ARTICLE_CACHE = 512
 RELEVANT_COSINE = 0.3
 """A chunk this similar to the query counts as relevant when deciding whether to cap an article."""
 MAX_K = 50
+"""The most passages the web API and the MCP server hand out for one search."""
 FILTER_IN_CHROMA_ROWS = 2000
 """A filter that matches at most this many chunks goes to Chroma as a ``where`` clause; a broader one
 is applied to a wider unfiltered nearest-neighbour list instead. Chroma's filtered query costs what
@@ -56,7 +57,6 @@ articles 13 ms, against 2 ms unfiltered (``../shared/notes/chroma-scale.md``); a
 range matching one chunk in twelve took 437 ms p50 (``benchmarks/scale.py``)."""
 MAX_OVERFETCH = 1000
 """The widest unfiltered list read to apply a broad filter to (then the filter goes to Chroma)."""
-"""The most passages the web API and the MCP server hand out for one search."""
 
 
 def checked_k(k: int) -> int:
