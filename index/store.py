@@ -403,6 +403,25 @@ class Store:
             for cid, meta, distance in zip(got["ids"][0], got["metadatas"][0], got["distances"][0], strict=True)
         ]
 
+    def nearest_ids(self, vector: np.ndarray, n: int, where: ChunkFilter | None = None) -> list[tuple[str, float]]:
+        """(id, cosine distance) of the ``n`` chunks nearest to ``vector`` that ``where`` accepts,
+        without their metadata: Chroma's query spent most of its time handing metadata over
+        (600 chunks at 10k articles on a server: 94 ms with it, 14 ms without)."""
+        with self._reading() as (chunks, _):
+            got = chunks.query(
+                query_embeddings=[vector],
+                n_results=n,
+                where=_chroma_where(where or ChunkFilter()),
+                include=["distances"],
+            )
+        return [(cid, float(distance)) for cid, distance in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def chunk_metas(self, ids: Sequence[str]) -> dict[str, ChunkMeta]:
+        """The metadata of each chunk among ``ids`` that is still stored."""
+        with self._reading() as (chunks, _):
+            got = chunks.get(ids=list(ids), include=["metadatas"])
+        return {cid: ChunkMeta.from_chroma(meta) for cid, meta in zip(got["ids"], got["metadatas"], strict=True)}
+
     def chunk_vectors(self, ids: Sequence[str]) -> dict[str, tuple[ChunkMeta, np.ndarray]]:
         """Metadata and embedding of each chunk among ``ids`` that is still stored."""
         with self._reading() as (chunks, _):
