@@ -1,6 +1,7 @@
 """citeqa on a Chroma server at 10k, 30k and 100k articles (about five chunks each): issue 12's figures.
 
     python benchmarks/scale.py [--sizes 10000,30000,100000] [--queries 60] [--writers 4]
+    python benchmarks/scale.py --sizes none --lexical-articles 1000000   # the lexical half alone
 
 Starts its own `chroma run` on 127.0.0.1 (and stops it), grows one collection through the sizes
 and prints, at each size: the index rate; a new client's time to its first search, with the
@@ -309,8 +310,41 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--operations", type=int, default=100, help="articles each concurrent writer adds")
+    parser.add_argument(
+        "--lexical-articles",
+        type=int,
+        default=0,
+        help="then the lexical half alone at this many articles (benchmarks/lexical_1m.py's citeqa engine)",
+    )
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip() and s != "none"]
+    if sizes:
+        chroma_sizes(sizes, args)
+    if args.lexical_articles:
+        lexical_alone(args.lexical_articles, args.queries)
+
+
+def lexical_alone(count: int, queries: int) -> None:
+    """The shipped lexical index by itself (no Chroma): cold build, top-20, a sync of 100 changed
+    articles and its size on disk, as ``benchmarks/lexical_1m.py --engines citeqa`` prints them."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import lexical_1m
+
+    generator = np.random.default_rng(7)
+    words = lexical_1m.VOCABULARY
+    asked = [" ".join(generator.choice(words, generator.integers(3, 7))) for _ in range(queries)]
+    workdir = Path(tempfile.mkdtemp(prefix="citeqa-lexical-"))
+    try:
+        lexical_1m.measure(lexical_1m.Citeqa(workdir / "citeqa"), count, asked)
+        status = Path("/proc/self/status").read_text().splitlines()
+        rss = int(next(line.split()[1] for line in status if line.startswith("VmHWM")))
+        print(f"peak memory of this process: {rss / 1024:,.0f} MiB", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def chroma_sizes(sizes: list[int], args: argparse.Namespace) -> None:
+    """Every figure against a Chroma server at each of ``sizes`` articles."""
     workdir = Path(tempfile.mkdtemp(prefix="citeqa-scale-"))
     server, url = start_chroma(workdir / "chroma")
     try:
