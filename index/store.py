@@ -391,13 +391,7 @@ class Store:
         self, vector: np.ndarray, n: int, where: ChunkFilter | None = None
     ) -> list[tuple[str, ChunkMeta, float]]:
         """(id, metadata, cosine distance) of the ``n`` chunks nearest to ``vector`` that ``where`` accepts."""
-        with self._reading() as (chunks, _):
-            got = chunks.query(
-                query_embeddings=[vector],
-                n_results=n,
-                where=_chroma_where(where or ChunkFilter()),
-                include=["metadatas", "distances"],
-            )
+        got = self._query(vector, n, where, ["metadatas", "distances"])
         return [
             (cid, ChunkMeta.from_chroma(meta), float(distance))
             for cid, meta, distance in zip(got["ids"][0], got["metadatas"][0], got["distances"][0], strict=True)
@@ -407,14 +401,14 @@ class Store:
         """(id, cosine distance) of the ``n`` chunks nearest to ``vector`` that ``where`` accepts,
         without their metadata: Chroma's query spent most of its time handing metadata over
         (600 chunks at 10k articles on a server: 94 ms with it, 14 ms without)."""
-        with self._reading() as (chunks, _):
-            got = chunks.query(
-                query_embeddings=[vector],
-                n_results=n,
-                where=_chroma_where(where or ChunkFilter()),
-                include=["distances"],
-            )
+        got = self._query(vector, n, where, ["distances"])
         return [(cid, float(distance)) for cid, distance in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def _query(self, vector: np.ndarray, n: int, where: ChunkFilter | None, include: list[str]) -> Any:
+        with self._reading() as (chunks, _):
+            return chunks.query(
+                query_embeddings=[vector], n_results=n, where=_chroma_where(where or ChunkFilter()), include=include
+            )
 
     def chunk_metas(self, ids: Sequence[str]) -> dict[str, ChunkMeta]:
         """The metadata of each chunk among ``ids`` that is still stored."""
